@@ -1,0 +1,20 @@
+// textclf: the command-line client of textclf-server.
+#include <CLI/CLI.hpp>
+
+#include "client/commands.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"textclf: train, query and manage text classifiers on a textclf-server"};
+  app.require_subcommand(1);
+  int exit_code = 0;
+  textclf::client::AddTrainCommand(app, &exit_code);
+  textclf::client::AddClassifyCommand(app, &exit_code);
+  textclf::client::AddEvaluateCommand(app, &exit_code);
+  textclf::client::AddModelsCommand(app, &exit_code);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
+  }
+  return exit_code;
+}

@@ -1,0 +1,161 @@
+// textclf train: streams a labelled CSV to the server and follows the training job.
+#include <iostream>
+#include <memory>
+#include <random>
+
+#include <CLI/CLI.hpp>
+
+#include "client/cli_common.h"
+#include "client/commands.h"
+#include "client/progress_bar.h"
+#include "client/table.h"
+#include "core/common/files.h"
+#include "core/common/proto_json.h"
+#include "core/data/labeled_csv.h"
+#include "core/model/family_names.h"
+
+namespace textclf::client {
+namespace {
+
+struct TrainOptions {
+  std::string server = "localhost:50051";
+  std::string name;
+  std::string family = "zest";
+  std::string csv;
+  std::vector<std::string> text_columns;
+  std::string label_column;
+  std::string eval_csv;
+  double eval_fraction = 0;
+  std::string eval_dataset = "eval";
+  std::string config;  // JSON text or @file
+  std::vector<std::string> class_names;
+  int batch_size = 1000;
+  bool no_load = false;
+  bool json = false;
+  bool quiet = false;
+};
+
+void SendExamples(grpc::ClientReaderWriter<v1::TrainRequest, v1::TrainResponse>* stream,
+                  const data::LabeledTexts& data, const std::vector<size_t>& rows, v1::Split split,
+                  int batch_size, ProgressBar* bar, size_t* sent, size_t total) {
+  v1::TrainRequest request;
+  for (size_t k = 0; k < rows.size(); ++k) {
+    v1::Example* e = request.mutable_batch()->add_examples();
+    e->set_text(data.texts[rows[k]]);
+    e->set_label(data.labels[rows[k]]);
+    if (request.batch().examples_size() == batch_size || k + 1 == rows.size()) {
+      request.mutable_batch()->set_split(split);
+      *sent += request.batch().examples_size();
+      if (!stream->Write(request)) return;
+      bar->Update("upload", static_cast<double>(*sent) / total, std::to_string(*sent) + " examples sent");
+      request.Clear();
+    }
+  }
+}
+
+int RunTrain(const TrainOptions& o) {
+  auto family = ParseFamily(o.family);
+  if (!family.ok()) return ReportInputError(std::string(family.status().message()));
+  v1::TrainStart start;
+  start.set_model(o.name);
+  start.set_family(*family);
+  start.set_skip_load(o.no_load);
+  start.set_eval_dataset(o.eval_dataset);
+  for (const auto& c : o.class_names) start.add_class_names(c);
+  if (!o.config.empty()) {
+    std::string json = o.config;
+    if (json[0] == '@') {
+      auto file = ReadFile(json.substr(1));
+      if (!file.ok()) return ReportInputError(std::string(file.status().message()));
+      json = *file;
+    }
+    if (auto s = FromJson(json, start.mutable_config(), "--config"); !s.ok()) {
+      return ReportInputError(std::string(s.message()));
+    }
+  }
+  auto data = data::ReadLabeledCsv(o.csv, o.text_columns, o.label_column);
+  if (!data.ok()) return ReportInputError(std::string(data.status().message()));
+  std::vector<size_t> train_rows, eval_rows;
+  std::mt19937_64 rng(12345);
+  std::uniform_real_distribution<double> uniform(0, 1);
+  for (size_t i = 0; i < data->texts.size(); ++i) {
+    (o.eval_fraction > 0 && uniform(rng) < o.eval_fraction ? eval_rows : train_rows).push_back(i);
+  }
+  data::LabeledTexts eval_data;
+  if (!o.eval_csv.empty()) {
+    auto read = data::ReadLabeledCsv(o.eval_csv, o.text_columns, o.label_column);
+    if (!read.ok()) return ReportInputError(std::string(read.status().message()));
+    eval_data = std::move(*read);
+  }
+
+  Connection connection = Connect(o.server);
+  grpc::ClientContext context;
+  auto stream = connection.stub->Train(&context);
+  ProgressBar bar(!o.quiet);
+  v1::TrainRequest first;
+  *first.mutable_start() = start;
+  size_t sent = 0;
+  const size_t total = data->texts.size() + eval_data.texts.size();
+  if (stream->Write(first)) {
+    SendExamples(stream.get(), *data, train_rows, v1::TRAIN, o.batch_size, &bar, &sent, total);
+    SendExamples(stream.get(), *data, eval_rows, v1::EVAL, o.batch_size, &bar, &sent, total);
+    std::vector<size_t> all(eval_data.texts.size());
+    for (size_t i = 0; i < all.size(); ++i) all[i] = i;
+    SendExamples(stream.get(), eval_data, all, v1::EVAL, o.batch_size, &bar, &sent, total);
+  }
+  stream->WritesDone();
+  v1::TrainResponse response;
+  v1::TrainResult result;
+  bool got_result = false;
+  while (stream->Read(&response)) {
+    if (response.has_progress()) {
+      bar.Update(response.progress().stage(), response.progress().fraction(), response.progress().message());
+    } else if (response.has_result()) {
+      result = response.result();
+      got_result = true;
+    }
+  }
+  bar.Finish();
+  grpc::Status status = stream->Finish();
+  if (!status.ok()) return ReportRpcError(status);
+  if (!got_result) return ReportRpcError(grpc::Status(grpc::StatusCode::INTERNAL, "the server sent no result"));
+  if (o.json) {
+    std::cout << ToJsonLine(result) << "\n";
+    return 0;
+  }
+  std::cout << "trained " << o.name << " version " << result.version() << " in "
+            << Fixed(result.train_seconds(), 2) << " s\n";
+  if (result.has_eval_metrics()) {
+    const auto& m = result.eval_metrics();
+    std::cout << "evaluation on " << m.examples() << " examples: accuracy " << Fixed(m.accuracy(), 4)
+              << ", macro-F1 " << Fixed(m.macro_f1(), 4);
+    if (m.has_auc()) std::cout << ", AUC " << Fixed(m.auc(), 4);
+    std::cout << "\n";
+  }
+  return 0;
+}
+
+}  // namespace
+
+void AddTrainCommand(CLI::App& app, int* exit_code) {
+  auto o = std::make_shared<TrainOptions>();
+  CLI::App* cmd = app.add_subcommand("train", "train a new model version from a labelled CSV");
+  cmd->add_option("--server", o->server, "server address")->capture_default_str();
+  cmd->add_option("--name", o->name, "model name")->required();
+  cmd->add_option("--family", o->family, "zest, xclass, text_cnn, image_cnn or encoder_mlm")->capture_default_str();
+  cmd->add_option("--csv", o->csv, "training data (CSV with a header)")->required();
+  cmd->add_option("--text-column", o->text_columns, "text column; repeat to join several with a space")->required();
+  cmd->add_option("--label-column", o->label_column, "label column")->required();
+  cmd->add_option("--eval-csv", o->eval_csv, "evaluation data, same columns");
+  cmd->add_option("--eval-fraction", o->eval_fraction, "hold out this fraction of --csv for evaluation");
+  cmd->add_option("--eval-dataset", o->eval_dataset, "name the evaluation metrics are recorded under")->capture_default_str();
+  cmd->add_option("--config", o->config, "model config as JSON (textclf.v1.ModelConfig), or @FILE");
+  cmd->add_option("--class-names", o->class_names, "class names in order (default: labels seen, sorted)");
+  cmd->add_option("--batch-size", o->batch_size, "examples per message")->capture_default_str();
+  cmd->add_flag("--no-load", o->no_load, "publish without loading it for serving");
+  cmd->add_flag("--json", o->json, "print the result as JSON");
+  cmd->add_flag("--quiet", o->quiet, "no progress output");
+  cmd->callback([o, exit_code] { *exit_code = RunTrain(*o); });
+}
+
+}  // namespace textclf::client

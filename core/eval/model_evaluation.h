@@ -1,0 +1,22 @@
+// Runs a model over labelled texts and feeds the metrics: shared by training (eval split) and
+// the Evaluate RPC.
+#pragma once
+
+#include <span>
+#include <string>
+
+#include "absl/status/status.h"
+#include "core/eval/metrics_accumulator.h"
+#include "core/model/model.h"
+
+namespace textclf::eval {
+
+// A metrics accumulator set up for `model`: its classes, and its positive class for AUC.
+MetricsAccumulator AccumulatorFor(const Model& model);
+
+// Classifies `texts` in batches of `batch_size` on `device` and adds each result to `metrics`.
+absl::Status AddPredictions(const Model& model, std::span<const std::string> texts,
+                            std::span<const int> labels, const Device& device, size_t batch_size,
+                            MetricsAccumulator* metrics);
+
+}  // namespace textclf::eval

@@ -1,0 +1,87 @@
+#include "core/jobs/training_set_builder.h"
+
+#include <algorithm>
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "core/common/status_macros.h"
+#include "core/model/input_validation.h"
+
+namespace textclf {
+
+TrainingSetBuilder::TrainingSetBuilder(std::vector<std::string> class_names, TrainingLimits limits)
+    : declared_(std::move(class_names)), limits_(limits) {}
+
+absl::Status TrainingSetBuilder::Add(const v1::ExampleBatch& batch) {
+  if (batch.split() == v1::CALIBRATION) {
+    return absl::InvalidArgumentError("training takes TRAIN and EVAL examples, not CALIBRATION");
+  }
+  for (const v1::Example& example : batch.examples()) {
+    const std::string what = absl::StrCat("example ", examples_ + 1);
+    RETURN_IF_ERROR(ValidateText(example.text(), limits_.max_text_bytes, what));
+    if (example.label().empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(what, " has no label; every training example needs one"));
+    }
+    if (!declared_.empty() &&
+        std::find(declared_.begin(), declared_.end(), example.label()) == declared_.end()) {
+      return absl::InvalidArgumentError(absl::StrCat(what, " has label \"", example.label(),
+                                                     "\", which is not one of the class names: ",
+                                                     absl::StrJoin(declared_, ", ")));
+    }
+    bytes_ += static_cast<int64_t>(example.text().size() + example.label().size());
+    if (bytes_ > limits_.max_total_bytes) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "the training data exceeds ", limits_.max_total_bytes,
+          " bytes (max_train_bytes in the server config); send less data"));
+    }
+    ++examples_;
+    (batch.split() == v1::EVAL ? eval_ : train_).push_back({example.text(), example.label()});
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<TrainingSet> TrainingSetBuilder::Finish() {
+  TrainingSet set;
+  if (declared_.empty()) {
+    std::set<std::string> seen;
+    for (const Raw& r : train_) seen.insert(r.label);
+    set.classes.assign(seen.begin(), seen.end());
+  } else {
+    set.classes = declared_;
+  }
+  if (train_.empty()) return absl::InvalidArgumentError("no training examples were sent");
+  if (set.classes.size() < 2) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "training needs at least two classes; the examples have only \"", set.classes[0], "\""));
+  }
+  std::map<std::string, int, std::less<>> index;
+  for (size_t i = 0; i < set.classes.size(); ++i) index[set.classes[i]] = static_cast<int>(i);
+  std::vector<int64_t> counts(set.classes.size(), 0);
+  for (Raw& r : train_) {
+    const int label = index.at(r.label);
+    ++counts[label];
+    set.texts.push_back(std::move(r.text));
+    set.labels.push_back(label);
+  }
+  for (size_t c = 0; c < counts.size(); ++c) {
+    if (counts[c] == 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("class \"", set.classes[c], "\" has no training examples"));
+    }
+  }
+  for (Raw& r : eval_) {
+    auto it = index.find(r.label);
+    if (it == index.end()) {
+      return absl::InvalidArgumentError(absl::StrCat("an evaluation example has label \"", r.label,
+                                                     "\", which no training example has"));
+    }
+    set.eval_texts.push_back(std::move(r.text));
+    set.eval_labels.push_back(it->second);
+  }
+  train_.clear();
+  eval_.clear();
+  return set;
+}
+
+}  // namespace textclf

@@ -1,0 +1,45 @@
+// Collects streamed, labelled examples into a TrainingSet, validating each as it arrives so a
+// bad example is reported by its position, before any training starts.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "core/model/training.h"
+#include "textclf/v1/service.pb.h"
+
+namespace textclf {
+
+struct TrainingLimits {
+  int64_t max_total_bytes = int64_t{1} << 30;
+  size_t max_text_bytes = 65536;
+};
+
+class TrainingSetBuilder {
+ public:
+  // `class_names` may be empty: the classes are then the labels seen, sorted.
+  TrainingSetBuilder(std::vector<std::string> class_names, TrainingLimits limits);
+
+  absl::Status Add(const v1::ExampleBatch& batch);
+
+  // Checks that there are at least two classes and each has training examples.
+  absl::StatusOr<TrainingSet> Finish();
+
+  int64_t examples() const { return examples_; }
+
+ private:
+  struct Raw {
+    std::string text;
+    std::string label;
+  };
+  std::vector<std::string> declared_;
+  TrainingLimits limits_;
+  std::vector<Raw> train_, eval_;
+  int64_t bytes_ = 0;
+  int64_t examples_ = 0;
+};
+
+}  // namespace textclf

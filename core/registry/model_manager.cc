@@ -1,0 +1,249 @@
+#include "core/registry/model_manager.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "core/common/files.h"
+#include "core/common/status_macros.h"
+#include "core/families/families.h"
+
+namespace textclf::registry {
+
+ModelManager::ModelManager(Repository* repository, v1::VersionPolicy policy)
+    : repository_(repository), policy_(std::move(policy)) {}
+
+std::mutex& ModelManager::ModelMutex(std::string_view name) {
+  std::lock_guard<std::mutex> lock(model_mus_mu_);
+  auto it = model_mus_.find(name);
+  if (it == model_mus_.end()) {
+    it = model_mus_.emplace(std::string(name), std::make_unique<std::mutex>()).first;
+  }
+  return *it->second;
+}
+
+std::vector<int64_t> ModelManager::WantedVersions(const std::vector<int64_t>& on_disk) const {
+  switch (policy_.policy_case()) {
+    case v1::VersionPolicy::kAll:
+      return on_disk;
+    case v1::VersionPolicy::kSpecific: {
+      std::vector<int64_t> wanted;
+      for (int64_t v : on_disk) {
+        const auto& list = policy_.specific().versions();
+        if (std::find(list.begin(), list.end(), v) != list.end()) wanted.push_back(v);
+      }
+      return wanted;
+    }
+    default: {
+      const size_t n = policy_.latest() > 0 ? static_cast<size_t>(policy_.latest()) : 1;
+      const size_t keep = std::min(n, on_disk.size());
+      return std::vector<int64_t>(on_disk.end() - keep, on_disk.end());
+    }
+  }
+}
+
+absl::StatusOr<std::shared_ptr<const Model>> ModelManager::LoadDetached(std::string_view name,
+                                                                        int64_t version) const {
+  ASSIGN_OR_RETURN(v1::Manifest manifest, repository_->ReadManifest(name, version));
+  ASSIGN_OR_RETURN(const FamilyOps* family, FindFamily(manifest.family()));
+  ASSIGN_OR_RETURN(ModelFiles files, repository_->ReadVerifiedFiles(manifest));
+  ASSIGN_OR_RETURN(std::unique_ptr<Model> model, family->load(std::move(manifest), files));
+  return std::shared_ptr<const Model>(std::move(model));
+}
+
+absl::Status ModelManager::LoadVersion(std::string_view name, int64_t version) {
+  {
+    std::unique_lock lock(mu_);
+    Slot& slot = slots_[std::string(name)][version];
+    if (slot.state == v1::LOADED) return absl::OkStatus();
+    slot.state = v1::LOADING;
+  }
+  auto model = LoadDetached(name, version);
+  std::unique_lock lock(mu_);
+  Slot& slot = slots_[std::string(name)][version];
+  if (!model.ok()) {
+    slot.state = v1::FAILED;
+    slot.message = std::string(model.status().message());
+    slot.model.reset();
+    return model.status();
+  }
+  slot.state = v1::LOADED;
+  slot.message.clear();
+  slot.model = std::move(*model);
+  return absl::OkStatus();
+}
+
+void ModelManager::UnloadVersion(std::string_view name, int64_t version) {
+  std::unique_lock lock(mu_);
+  auto it = slots_.find(name);
+  if (it == slots_.end()) return;
+  it->second.erase(version);  // requests still running keep their shared_ptr
+  if (it->second.empty()) slots_.erase(it);
+}
+
+absl::Status ModelManager::ApplyPolicy(std::string_view name) {
+  std::lock_guard<std::mutex> model_lock(ModelMutex(name));
+  ASSIGN_OR_RETURN(std::vector<int64_t> on_disk, repository_->ListVersions(name));
+  std::vector<int64_t> wanted = WantedVersions(on_disk);
+  absl::Status first_error;
+  // New versions load before old ones go, so the model never has no version serving.
+  for (int64_t v : wanted) {
+    absl::Status s = LoadVersion(name, v);
+    if (!s.ok() && first_error.ok()) first_error = s;
+  }
+  std::vector<int64_t> loaded;
+  {
+    std::shared_lock lock(mu_);
+    if (auto it = slots_.find(name); it != slots_.end()) {
+      for (const auto& [v, slot] : it->second) loaded.push_back(v);
+    }
+  }
+  for (int64_t v : loaded) {
+    if (std::find(wanted.begin(), wanted.end(), v) == wanted.end()) UnloadVersion(name, v);
+  }
+  return first_error;
+}
+
+void ModelManager::ApplyPolicyToAll(std::vector<std::string>* failures) {
+  auto names = repository_->ListModels();
+  if (!names.ok()) {
+    failures->push_back(std::string(names.status().message()));
+    return;
+  }
+  for (const std::string& name : *names) {
+    absl::Status s = ApplyPolicy(name);
+    if (!s.ok()) failures->push_back(absl::StrCat(name, ": ", std::string(s.message())));
+  }
+}
+
+absl::StatusOr<std::shared_ptr<const Model>> ModelManager::Get(std::string_view name,
+                                                               int64_t version) const {
+  {
+    std::shared_lock lock(mu_);
+    auto it = slots_.find(name);
+    if (it != slots_.end()) {
+      if (version == 0) {
+        for (auto v = it->second.rbegin(); v != it->second.rend(); ++v) {
+          if (v->second.state == v1::LOADED) return v->second.model;
+        }
+      } else if (auto v = it->second.find(version); v != it->second.end()) {
+        if (v->second.state == v1::LOADED) return v->second.model;
+        if (v->second.state == v1::FAILED) {
+          return absl::FailedPreconditionError(absl::StrCat("version ", version, " of model \"",
+                                                            std::string(name), "\" failed to load: ",
+                                                            v->second.message));
+        }
+      }
+    }
+  }
+  RETURN_IF_ERROR(ValidateModelName(name));
+  ASSIGN_OR_RETURN(std::vector<int64_t> on_disk, repository_->ListVersions(name));
+  if (version != 0 && std::find(on_disk.begin(), on_disk.end(), version) == on_disk.end()) {
+    return absl::NotFoundError(absl::StrCat("model \"", std::string(name), "\" has no version ", version));
+  }
+  return absl::FailedPreconditionError(
+      absl::StrCat("model \"", std::string(name), "\"",
+                   version == 0 ? std::string(" has no loaded version") : absl::StrCat(" version ", version, " is not loaded"),
+                   "; load it with LoadModel"));
+}
+
+absl::StatusOr<v1::ModelInfo> ModelManager::Load(std::string_view name, int64_t version) {
+  {
+    std::lock_guard<std::mutex> model_lock(ModelMutex(name));
+    ASSIGN_OR_RETURN(std::vector<int64_t> on_disk, repository_->ListVersions(name));
+    if (on_disk.empty()) {
+      return absl::NotFoundError(absl::StrCat("model \"", std::string(name), "\" has no versions"));
+    }
+    if (version == 0) version = on_disk.back();
+    if (std::find(on_disk.begin(), on_disk.end(), version) == on_disk.end()) {
+      return absl::NotFoundError(absl::StrCat("model \"", std::string(name), "\" has no version ", version));
+    }
+    RETURN_IF_ERROR(LoadVersion(name, version));
+  }
+  return Describe(name);
+}
+
+absl::StatusOr<v1::ModelInfo> ModelManager::Unload(std::string_view name, int64_t version) {
+  {
+    std::lock_guard<std::mutex> model_lock(ModelMutex(name));
+    ASSIGN_OR_RETURN(std::vector<int64_t> on_disk, repository_->ListVersions(name));
+    if (version != 0 && std::find(on_disk.begin(), on_disk.end(), version) == on_disk.end()) {
+      return absl::NotFoundError(absl::StrCat("model \"", std::string(name), "\" has no version ", version));
+    }
+    if (version == 0) {
+      std::unique_lock lock(mu_);
+      slots_.erase(std::string(name));
+    } else {
+      UnloadVersion(name, version);
+    }
+  }
+  return Describe(name);
+}
+
+absl::StatusOr<std::vector<int64_t>> ModelManager::Delete(std::string_view name, int64_t version) {
+  std::lock_guard<std::mutex> model_lock(ModelMutex(name));
+  ASSIGN_OR_RETURN(std::vector<int64_t> on_disk, repository_->ListVersions(name));
+  std::vector<int64_t> targets;
+  if (version == 0) {
+    targets = on_disk;
+  } else if (std::find(on_disk.begin(), on_disk.end(), version) != on_disk.end()) {
+    targets.push_back(version);
+  } else {
+    return absl::NotFoundError(absl::StrCat("model \"", std::string(name), "\" has no version ", version));
+  }
+  std::vector<int64_t> deleted;
+  for (int64_t v : targets) {
+    UnloadVersion(name, v);
+    RETURN_IF_ERROR(repository_->DeleteVersion(name, v));
+    deleted.push_back(v);
+  }
+  return deleted;
+}
+
+absl::StatusOr<v1::ModelInfo> ModelManager::Describe(std::string_view name) const {
+  ASSIGN_OR_RETURN(std::vector<int64_t> on_disk, repository_->ListVersions(name));
+  v1::ModelInfo info;
+  info.set_name(std::string(name));
+  std::map<int64_t, Slot> slots;
+  {
+    std::shared_lock lock(mu_);
+    if (auto it = slots_.find(name); it != slots_.end()) slots = it->second;
+  }
+  for (int64_t v : on_disk) {
+    v1::VersionInfo* vi = info.add_versions();
+    vi->set_version(v);
+    auto slot = slots.find(v);
+    vi->set_state(slot == slots.end() ? v1::AVAILABLE : slot->second.state);
+    if (slot != slots.end()) vi->set_state_message(slot->second.message);
+    auto manifest = repository_->ReadManifest(name, v);
+    if (!manifest.ok()) {
+      vi->set_state(v1::FAILED);
+      vi->set_state_message(std::string(manifest.status().message()));
+      continue;
+    }
+    info.set_family(manifest->family());
+    info.clear_classes();
+    for (const auto& c : manifest->classes()) info.add_classes(c);
+    *vi->mutable_created_at() = manifest->created_at();
+    *vi->mutable_config() = manifest->config();
+    *vi->mutable_training() = manifest->training();
+    uint64_t size = 0;
+    for (const auto& f : manifest->files()) size += f.size_bytes();
+    vi->set_size_bytes(size);
+    if (auto metrics = repository_->ReadMetrics(name, v); metrics.ok()) {
+      for (const auto& [dataset, m] : metrics->by_dataset()) (*vi->mutable_metrics())[dataset] = m;
+    }
+  }
+  return info;
+}
+
+absl::StatusOr<std::vector<v1::ModelInfo>> ModelManager::List() const {
+  ASSIGN_OR_RETURN(std::vector<std::string> names, repository_->ListModels());
+  std::vector<v1::ModelInfo> infos;
+  for (const std::string& name : names) {
+    auto info = Describe(name);
+    if (info.ok()) infos.push_back(std::move(*info));  // a model deleted meanwhile is skipped
+  }
+  return infos;
+}
+
+}  // namespace textclf::registry

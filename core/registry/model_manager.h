@@ -1,0 +1,71 @@
+// Which model versions are loaded, and the lookups that serve requests. A loaded model is held
+// by shared_ptr: replacing or unloading a version never fails requests already running on it.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "core/model/model.h"
+#include "core/registry/repository.h"
+#include "textclf/v1/server_config.pb.h"
+#include "textclf/v1/service.pb.h"
+
+namespace textclf::registry {
+
+class ModelManager {
+ public:
+  ModelManager(Repository* repository, v1::VersionPolicy policy);
+
+  // Loads, for every model on disk, the versions the policy names and unloads the others.
+  // Models that fail to load are reported in `failures` and the rest keep serving.
+  void ApplyPolicyToAll(std::vector<std::string>* failures);
+  // The same for one model, e.g. after a new version was published.
+  absl::Status ApplyPolicy(std::string_view name);
+
+  // The loaded model answering for (name, version); version 0 means the latest loaded.
+  absl::StatusOr<std::shared_ptr<const Model>> Get(std::string_view name, int64_t version) const;
+
+  // Loads a version (0: the latest on disk) in addition to what is loaded.
+  absl::StatusOr<v1::ModelInfo> Load(std::string_view name, int64_t version);
+  // Unloads a version (0: every version).
+  absl::StatusOr<v1::ModelInfo> Unload(std::string_view name, int64_t version);
+  // Unloads and deletes a version from disk (0: every version); returns the deleted versions.
+  absl::StatusOr<std::vector<int64_t>> Delete(std::string_view name, int64_t version);
+
+  // A model read from disk without registering it as loaded.
+  absl::StatusOr<std::shared_ptr<const Model>> LoadDetached(std::string_view name,
+                                                            int64_t version) const;
+
+  absl::StatusOr<v1::ModelInfo> Describe(std::string_view name) const;
+  absl::StatusOr<std::vector<v1::ModelInfo>> List() const;
+
+  Repository& repository() { return *repository_; }
+
+ private:
+  struct Slot {
+    v1::ModelState state = v1::AVAILABLE;
+    std::string message;
+    std::shared_ptr<const Model> model;
+  };
+
+  std::vector<int64_t> WantedVersions(const std::vector<int64_t>& on_disk) const;
+  absl::Status LoadVersion(std::string_view name, int64_t version);
+  void UnloadVersion(std::string_view name, int64_t version);
+  std::mutex& ModelMutex(std::string_view name);
+
+  Repository* repository_;
+  v1::VersionPolicy policy_;
+  mutable std::shared_mutex mu_;  // guards slots_
+  std::map<std::string, std::map<int64_t, Slot>, std::less<>> slots_;
+  std::mutex model_mus_mu_;
+  // Serialises loads, unloads and deletes of one model; lookups never wait for them.
+  std::map<std::string, std::unique_ptr<std::mutex>, std::less<>> model_mus_;
+};
+
+}  // namespace textclf::registry

@@ -1,0 +1,260 @@
+#include "core/registry/repository.h"
+
+#include <cerrno>
+#include <charconv>
+#include <cstdio>
+#include <cstring>
+#include <random>
+
+#include "absl/strings/str_cat.h"
+#include "core/common/files.h"
+#include "core/common/proto_json.h"
+#include "core/common/sha256.h"
+#include "core/common/status_macros.h"
+#include "google/protobuf/util/time_util.h"
+
+namespace textclf::registry {
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string RandomSuffix() {
+  static thread_local std::mt19937_64 rng(std::random_device{}());
+  return absl::StrCat(rng());
+}
+
+bool ParseVersion(std::string_view s, int64_t* version) {
+  if (s.empty() || s.size() > 18 || s[0] == '0') return false;
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), *version);
+  return ec == std::errc() && ptr == s.data() + s.size() && *version > 0;
+}
+
+absl::Status SyncTree(const fs::path& dir) {
+  std::error_code ec;
+  for (fs::recursive_directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    if (it->is_directory(ec)) RETURN_IF_ERROR(SyncDirectory(it->path()));
+  }
+  return SyncDirectory(dir);
+}
+
+}  // namespace
+
+absl::Status ValidateModelName(std::string_view name) {
+  if (name.empty()) return absl::InvalidArgumentError("the model name is empty");
+  if (name.size() > 128) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("the model name is ", name.size(), " characters long; the limit is 128"));
+  }
+  auto ok_char = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '_' || c == '-' || c == '.';
+  };
+  bool ok = (name[0] != '.' && name[0] != '-' && name[0] != '_');
+  for (char c : name) ok = ok && ok_char(c);
+  if (!ok) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "invalid model name \"", std::string(name),
+        "\": use letters, digits, '_', '-' and '.', starting with a letter or digit"));
+  }
+  return absl::OkStatus();
+}
+
+Repository::Repository(fs::path root) : root_(std::move(root)) {}
+
+fs::path Repository::VersionDir(std::string_view name, int64_t version) const {
+  return root_ / std::string(name) / std::to_string(version);
+}
+
+absl::Status Repository::Initialize() {
+  std::error_code ec;
+  fs::create_directories(root_, ec);
+  if (ec) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot create the model repository ", root_.string(), ": ", ec.message()));
+  }
+  // Leftovers of interrupted publishes or deletes are never visible as models; drop them.
+  RETURN_IF_ERROR(RemoveTree(staging_root()));
+  RETURN_IF_ERROR(RemoveTree(trash_root()));
+  fs::create_directories(staging_root(), ec);
+  fs::create_directories(trash_root(), ec);
+  if (ec) return absl::InternalError(absl::StrCat("cannot prepare ", root_.string(), ": ", ec.message()));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<fs::path> Repository::CreateStagingDir(std::string_view name) {
+  RETURN_IF_ERROR(ValidateModelName(name));
+  fs::path dir = staging_root() / absl::StrCat(std::string(name), ".", RandomSuffix());
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return absl::InternalError(absl::StrCat("cannot create ", dir.string(), ": ", ec.message()));
+  return dir;
+}
+
+void Repository::DiscardStagingDir(const fs::path& staging) { (void)RemoveTree(staging); }
+
+absl::StatusOr<v1::Manifest> Repository::Publish(const fs::path& staging, std::string_view name,
+                                                 v1::Manifest manifest) {
+  RETURN_IF_ERROR(ValidateModelName(name));
+  manifest.set_format_version(1);
+  manifest.set_name(std::string(name));
+  manifest.clear_files();
+  std::vector<fs::path> files;
+  std::error_code ec;
+  for (fs::recursive_directory_iterator it(staging, ec), end; !ec && it != end; it.increment(ec)) {
+    if (it->is_regular_file(ec) && it->path().filename() != kManifestFile) files.push_back(it->path());
+  }
+  std::sort(files.begin(), files.end());
+  for (const fs::path& file : files) {
+    ASSIGN_OR_RETURN(std::string content, ReadFile(file));
+    v1::FileEntry* entry = manifest.add_files();
+    entry->set_path(fs::relative(file, staging).generic_string());
+    entry->set_size_bytes(content.size());
+    entry->set_sha256(Sha256Hex(content));
+  }
+  *manifest.mutable_created_at() = google::protobuf::util::TimeUtil::GetCurrentTime();
+
+  std::lock_guard<std::mutex> lock(publish_mu_);
+  const fs::path model_dir = root_ / std::string(name);
+  fs::create_directories(model_dir, ec);
+  if (ec) return absl::InternalError(absl::StrCat("cannot create ", model_dir.string(), ": ", ec.message()));
+  RETURN_IF_ERROR(SyncDirectory(root_));
+  int64_t version = 1;
+  if (auto versions = ListVersions(name); versions.ok() && !versions->empty()) {
+    version = versions->back() + 1;
+  }
+  // Another process sharing the repository may take the same number; rename refuses to replace
+  // a non-empty folder, so try the next one.
+  for (int attempt = 0; attempt < 100; ++attempt, ++version) {
+    manifest.set_version(version);
+    RETURN_IF_ERROR(WriteFileDurably(staging / kManifestFile, ToJson(manifest)));
+    RETURN_IF_ERROR(SyncTree(staging));
+    const fs::path target = VersionDir(name, version);
+    if (::rename(staging.c_str(), target.c_str()) == 0) {
+      RETURN_IF_ERROR(SyncDirectory(model_dir));
+      return manifest;
+    }
+    if (errno != EEXIST && errno != ENOTEMPTY) {
+      return absl::InternalError(
+          absl::StrCat("cannot publish ", target.string(), ": ", std::strerror(errno)));
+    }
+  }
+  return absl::AbortedError(absl::StrCat("could not find a free version number for ", std::string(name)));
+}
+
+absl::StatusOr<std::vector<std::string>> Repository::ListModels() const {
+  ASSIGN_OR_RETURN(std::vector<std::string> dirs, ListSubdirectories(root_));
+  std::vector<std::string> models;
+  for (const std::string& d : dirs) {
+    if (d.empty() || d[0] == '.' || !ValidateModelName(d).ok()) continue;
+    auto versions = ListVersions(d);
+    if (versions.ok() && !versions->empty()) models.push_back(d);
+  }
+  return models;
+}
+
+absl::StatusOr<std::vector<int64_t>> Repository::ListVersions(std::string_view name) const {
+  RETURN_IF_ERROR(ValidateModelName(name));
+  const fs::path dir = root_ / std::string(name);
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) {
+    return absl::NotFoundError(absl::StrCat("no model named \"", std::string(name), "\""));
+  }
+  ASSIGN_OR_RETURN(std::vector<std::string> entries, ListSubdirectories(dir));
+  std::vector<int64_t> versions;
+  for (const std::string& e : entries) {
+    int64_t v = 0;
+    if (ParseVersion(e, &v) && fs::exists(dir / e / kManifestFile, ec)) versions.push_back(v);
+  }
+  std::sort(versions.begin(), versions.end());
+  return versions;
+}
+
+absl::StatusOr<v1::Manifest> Repository::ReadManifest(std::string_view name, int64_t version) const {
+  RETURN_IF_ERROR(ValidateModelName(name));
+  const fs::path path = VersionDir(name, version) / kManifestFile;
+  auto json = ReadFile(path);
+  if (!json.ok()) {
+    if (absl::IsNotFound(json.status())) {
+      return absl::NotFoundError(
+          absl::StrCat("model \"", std::string(name), "\" has no version ", version));
+    }
+    return json.status();
+  }
+  v1::Manifest manifest;
+  absl::Status parsed = FromJson(*json, &manifest, path.string());
+  if (!parsed.ok()) return absl::DataLossError(std::string(parsed.message()));
+  if (manifest.name() != name || manifest.version() != version) {
+    return absl::DataLossError(absl::StrCat(path.string(), " describes ", manifest.name(), " version ",
+                                            manifest.version(), ", not its own folder"));
+  }
+  return manifest;
+}
+
+absl::StatusOr<ModelFiles> Repository::ReadVerifiedFiles(const v1::Manifest& manifest) const {
+  ModelFiles files;
+  const fs::path dir = VersionDir(manifest.name(), manifest.version());
+  for (const v1::FileEntry& entry : manifest.files()) {
+    const fs::path path = dir / entry.path();
+    auto content = ReadFile(path);
+    if (!content.ok()) {
+      return absl::DataLossError(absl::StrCat("model file ", path.string(), " is missing or unreadable: ",
+                                              std::string(content.status().message())));
+    }
+    if (content->size() != entry.size_bytes()) {
+      return absl::DataLossError(absl::StrCat("model file ", path.string(), " has ", content->size(),
+                                              " bytes, the manifest says ", entry.size_bytes(),
+                                              " (truncated or replaced)"));
+    }
+    if (Sha256Hex(*content) != entry.sha256()) {
+      return absl::DataLossError(
+          absl::StrCat("model file ", path.string(), " is corrupt: its SHA-256 does not match the manifest"));
+    }
+    files.contents.emplace(entry.path(), std::move(*content));
+  }
+  return files;
+}
+
+absl::Status Repository::DeleteVersion(std::string_view name, int64_t version) {
+  RETURN_IF_ERROR(ValidateModelName(name));
+  const fs::path dir = VersionDir(name, version);
+  const fs::path trash = trash_root() / absl::StrCat(std::string(name), ".", version, ".", RandomSuffix());
+  if (::rename(dir.c_str(), trash.c_str()) != 0) {
+    if (errno == ENOENT) {
+      return absl::NotFoundError(absl::StrCat("model \"", std::string(name), "\" has no version ", version));
+    }
+    return absl::InternalError(absl::StrCat("cannot delete ", dir.string(), ": ", std::strerror(errno)));
+  }
+  RETURN_IF_ERROR(SyncDirectory(dir.parent_path()));
+  RETURN_IF_ERROR(RemoveTree(trash));
+  // A model without versions disappears entirely.
+  std::error_code ec;
+  if (fs::is_empty(dir.parent_path(), ec)) fs::remove(dir.parent_path(), ec);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<v1::MetricsRecord> Repository::ReadMetrics(std::string_view name, int64_t version) const {
+  v1::MetricsRecord record;
+  const fs::path path = VersionDir(name, version) / kMetricsFile;
+  auto json = ReadFile(path);
+  if (!json.ok()) {
+    if (absl::IsNotFound(json.status())) return record;
+    return json.status();
+  }
+  RETURN_IF_ERROR(FromJson(*json, &record, path.string()));
+  return record;
+}
+
+absl::Status Repository::RecordMetrics(std::string_view name, int64_t version,
+                                       const v1::EvalMetrics& metrics) {
+  std::lock_guard<std::mutex> lock(metrics_mu_);
+  const fs::path dir = VersionDir(name, version);
+  std::error_code ec;
+  if (!fs::exists(dir / kManifestFile, ec)) {
+    return absl::NotFoundError(absl::StrCat("model \"", std::string(name), "\" has no version ", version));
+  }
+  ASSIGN_OR_RETURN(v1::MetricsRecord record, ReadMetrics(name, version));
+  (*record.mutable_by_dataset())[metrics.dataset()] = metrics;
+  return ReplaceFileAtomically(dir / kMetricsFile, ToJson(record));
+}
+
+}  // namespace textclf::registry

@@ -1,0 +1,70 @@
+// The on-disk model repository: <root>/<name>/<version>/ folders holding a model's files and its
+// manifest.json. Publishing is atomic (stage, fsync, rename), so a reader, or a crash, sees a
+// complete version or none.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "core/model/model_files.h"
+#include "textclf/v1/model.pb.h"
+
+namespace textclf::registry {
+
+inline constexpr char kManifestFile[] = "manifest.json";
+inline constexpr char kMetricsFile[] = "metrics.json";
+
+// Model names: 1-128 characters of [A-Za-z0-9_.-], starting with a letter or digit, so that a
+// name is always one safe path component.
+absl::Status ValidateModelName(std::string_view name);
+
+class Repository {
+ public:
+  explicit Repository(std::filesystem::path root);
+
+  // Creates the root if needed and removes what interrupted publishes and deletes left behind.
+  absl::Status Initialize();
+
+  const std::filesystem::path& root() const { return root_; }
+  std::filesystem::path VersionDir(std::string_view name, int64_t version) const;
+
+  // An empty folder, on the repository's file system, to write a new version into.
+  absl::StatusOr<std::filesystem::path> CreateStagingDir(std::string_view name);
+  void DiscardStagingDir(const std::filesystem::path& staging);
+
+  // Checksums every file in `staging`, writes the manifest (name, next version, files and
+  // creation time filled in) and renames the folder into place. Returns the published manifest.
+  absl::StatusOr<v1::Manifest> Publish(const std::filesystem::path& staging, std::string_view name,
+                                       v1::Manifest manifest);
+
+  // Model names with at least one version, sorted.
+  absl::StatusOr<std::vector<std::string>> ListModels() const;
+  // Versions of a model, ascending; NOT_FOUND for an unknown model.
+  absl::StatusOr<std::vector<int64_t>> ListVersions(std::string_view name) const;
+
+  absl::StatusOr<v1::Manifest> ReadManifest(std::string_view name, int64_t version) const;
+  // Reads every file the manifest lists and checks its size and SHA-256; a mismatch is
+  // DATA_LOSS naming the file.
+  absl::StatusOr<ModelFiles> ReadVerifiedFiles(const v1::Manifest& manifest) const;
+
+  // Removes one version atomically: renamed out of sight first, then deleted.
+  absl::Status DeleteVersion(std::string_view name, int64_t version);
+
+  absl::StatusOr<v1::MetricsRecord> ReadMetrics(std::string_view name, int64_t version) const;
+  absl::Status RecordMetrics(std::string_view name, int64_t version, const v1::EvalMetrics& metrics);
+
+ private:
+  std::filesystem::path staging_root() const { return root_ / ".staging"; }
+  std::filesystem::path trash_root() const { return root_ / ".trash"; }
+
+  std::filesystem::path root_;
+  std::mutex publish_mu_;  // version numbers are assigned one publish at a time
+  std::mutex metrics_mu_;  // read-modify-write of metrics.json
+};
+
+}  // namespace textclf::registry

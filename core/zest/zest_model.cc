@@ -1,0 +1,118 @@
+#include "core/zest/zest_model.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "core/common/status_macros.h"
+#include "core/common/thread_pool.h"
+#include "core/zest/scoring.h"
+#include "core/zest/zest_config.h"
+
+namespace textclf::zest {
+
+absl::StatusOr<std::unique_ptr<Model>> ZestModel::Load(v1::Manifest manifest,
+                                                       const ModelFiles& files) {
+  if (!manifest.has_zest()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("manifest of ", manifest.name(), " has no Zest state"));
+  }
+  const v1::ZestState& state = manifest.zest();
+  if (state.classes_size() != manifest.classes_size()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "manifest of ", manifest.name(), " lists ", manifest.classes_size(), " classes but ",
+        state.classes_size(), " dictionary sets"));
+  }
+  std::vector<std::vector<std::string>> dictionaries(state.classes_size());
+  for (int c = 0; c < state.classes_size(); ++c) {
+    for (const v1::ZestDictionary& d : state.classes(c).dictionaries()) {
+      ASSIGN_OR_RETURN(std::string_view content, files.Get(d.file()));
+      if (content.size() != d.size_bytes()) {
+        return absl::DataLossError(absl::StrCat("dictionary ", d.file(), " has ", content.size(),
+                                                " bytes, the manifest says ", d.size_bytes()));
+      }
+      dictionaries[c].emplace_back(content);
+    }
+  }
+  ASSIGN_OR_RETURN(auto bank, CompressorBank::Create(dictionaries, state.resolved().level()));
+  if (bank->header_size() != state.header_size()) {
+    return absl::DataLossError(absl::StrCat("header size ", bank->header_size(),
+                                            " differs from the trained ", state.header_size(),
+                                            ": the zstd library changed its frame format"));
+  }
+  Preprocessor preprocessor(state.resolved(),
+                            text::CharFilter::FromAllowed(state.allowed_characters()));
+  return std::unique_ptr<Model>(
+      new ZestModel(std::move(manifest), std::move(preprocessor), std::move(bank)));
+}
+
+ZestModel::ZestModel(v1::Manifest manifest, Preprocessor preprocessor,
+                     std::unique_ptr<CompressorBank> bank)
+    : Model(std::move(manifest)),
+      state_(this->manifest().zest()),
+      binary_(IsBinary(state_.resolved())),
+      preprocessor_(std::move(preprocessor)),
+      bank_(std::move(bank)) {}
+
+absl::Status ZestModel::ValidateInput(const ModelInput& input) const {
+  if (input.tensor != nullptr) {
+    return absl::InvalidArgumentError("a Zest model classifies texts, not tensors");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ZestModel::Run(std::span<const ModelInput> batch, const Device& device,
+                            ScoreMatrix* out) const {
+  out->Resize(batch.size(), num_classes());
+  if (device.cpu_pool == nullptr || batch.size() < 8) {
+    RunChunk(batch, 0, batch.size(), out);
+    return absl::OkStatus();
+  }
+  // One contiguous chunk per thread keeps each thread's dictionary-major loop long.
+  const size_t threads = static_cast<size_t>(device.cpu_pool->size()) + 1;
+  const size_t grain = std::max<size_t>(4, (batch.size() + threads - 1) / threads);
+  device.cpu_pool->ParallelFor(batch.size(), grain, [&](size_t begin, size_t end) {
+    RunChunk(batch, begin, end, out);
+  });
+  return absl::OkStatus();
+}
+
+void ZestModel::RunChunk(std::span<const ModelInput> batch, size_t begin, size_t end,
+                         ScoreMatrix* out) const {
+  // Buffers live per thread and are reused across batches: no allocation once warm.
+  thread_local std::vector<std::string> prepared;
+  thread_local std::vector<float> class_sizes;
+  thread_local std::vector<float> raw_sizes;
+  thread_local std::string scratch;
+  const size_t n = end - begin;
+  const size_t classes = num_classes();
+  if (prepared.size() < n) prepared.resize(n);
+  for (size_t i = 0; i < n; ++i) {
+    preprocessor_.PrepareForScoring(batch[begin + i].text, &prepared[i], &scratch);
+  }
+  class_sizes.assign(n * classes, 0.f);
+  raw_sizes.assign(binary_ ? n : 0, 0.f);
+  bank_->Measure(std::span<const std::string>(prepared.data(), n), class_sizes, raw_sizes);
+
+  for (size_t i = 0; i < n; ++i) {
+    float* scores = out->score_row(begin + i);
+    float* probabilities = out->probability_row(begin + i);
+    const size_t text_bytes = prepared[i].size();
+    if (binary_) {
+      const int pos = state_.positive_class_index();
+      const int neg = 1 - pos;
+      BinaryScore s = ScoreBinary(class_sizes[i * 2 + pos], class_sizes[i * 2 + neg],
+                                  raw_sizes[i], bank_->header_size(), text_bytes);
+      scores[pos] = static_cast<float>(s.score);
+      scores[neg] = static_cast<float>(-s.score);
+      const double p = BinaryProbability(s.score, state_.temperature());
+      probabilities[pos] = static_cast<float>(p);
+      probabilities[neg] = static_cast<float>(1 - p);
+    } else {
+      ScoreMulticlass(std::span<const float>(class_sizes.data() + i * classes, classes),
+                      bank_->header_size(), text_bytes, std::span<float>(scores, classes),
+                      std::span<float>(probabilities, classes));
+    }
+  }
+}
+
+}  // namespace textclf::zest

@@ -1,0 +1,46 @@
+// The textclf.v1.Classifier gRPC service: adapts requests to core/ and core's results back to
+// responses. Each RPC lives in its own file (classify_rpc.cc, train_rpc.cc, ...).
+#pragma once
+
+#include <atomic>
+
+#include "server/service_deps.h"
+#include "textclf/v1/service.grpc.pb.h"
+
+namespace textclf::server {
+
+class ClassifierService final : public v1::Classifier::Service {
+ public:
+  explicit ClassifierService(ServiceDeps deps) : deps_(std::move(deps)) {}
+
+  grpc::Status Classify(grpc::ServerContext* context, const v1::ClassifyRequest* request,
+                        v1::ClassifyResponse* response) override;
+  grpc::Status Train(grpc::ServerContext* context,
+                     grpc::ServerReaderWriter<v1::TrainResponse, v1::TrainRequest>* stream) override;
+  grpc::Status Evaluate(grpc::ServerContext* context, grpc::ServerReader<v1::EvaluateRequest>* reader,
+                        v1::EvaluateResponse* response) override;
+  grpc::Status Quantize(grpc::ServerContext* context,
+                        grpc::ServerReaderWriter<v1::QuantizeResponse, v1::QuantizeRequest>* stream) override;
+  grpc::Status Feedback(grpc::ServerContext* context, const v1::FeedbackRequest* request,
+                        v1::FeedbackResponse* response) override;
+  grpc::Status ModelStatistics(grpc::ServerContext* context, const v1::ModelStatisticsRequest* request,
+                               v1::ModelStatisticsResponse* response) override;
+  grpc::Status ListModels(grpc::ServerContext* context, const v1::ListModelsRequest* request,
+                          v1::ListModelsResponse* response) override;
+  grpc::Status GetModel(grpc::ServerContext* context, const v1::GetModelRequest* request,
+                        v1::ModelInfo* response) override;
+  grpc::Status LoadModel(grpc::ServerContext* context, const v1::LoadModelRequest* request,
+                         v1::ModelInfo* response) override;
+  grpc::Status UnloadModel(grpc::ServerContext* context, const v1::UnloadModelRequest* request,
+                           v1::ModelInfo* response) override;
+  grpc::Status DeleteModel(grpc::ServerContext* context, const v1::DeleteModelRequest* request,
+                           v1::DeleteModelResponse* response) override;
+
+ private:
+  std::string NextRequestId();
+
+  ServiceDeps deps_;
+  std::atomic<uint64_t> request_counter_{0};
+};
+
+}  // namespace textclf::server

@@ -1,0 +1,111 @@
+// Classify: validates the batch, runs it on the requested model version, and shapes the scores
+// into predictions.
+#include <algorithm>
+#include <numeric>
+#include <random>
+
+#include "absl/strings/str_cat.h"
+#include "core/common/stopwatch.h"
+#include "core/model/input_validation.h"
+#include "server/classifier_service.h"
+#include "server/grpc_status.h"
+
+namespace textclf::server {
+
+namespace {
+
+absl::Status ValidateRequest(const v1::ClassifyRequest& request, const v1::ServerLimits& limits) {
+  if (request.model().empty()) return absl::InvalidArgumentError("model is empty; name the model to use");
+  if (request.version() < 0) {
+    return absl::InvalidArgumentError("version must be positive, or 0 for the latest loaded version");
+  }
+  if (request.texts_size() == 0 && request.tensors_size() == 0) {
+    return absl::InvalidArgumentError("the request has no texts; send at least one");
+  }
+  if (request.texts_size() > limits.max_texts_per_request() ||
+      request.tensors_size() > limits.max_texts_per_request()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the request has ", std::max(request.texts_size(), request.tensors_size()),
+        " inputs; the limit is ", limits.max_texts_per_request(), ": split it into smaller requests"));
+  }
+  if (request.top_k() < 0) return absl::InvalidArgumentError("top_k must not be negative");
+  for (int i = 0; i < request.texts_size(); ++i) {
+    absl::Status s = ValidateText(request.texts(i), static_cast<size_t>(limits.max_text_bytes()),
+                                  absl::StrCat("texts[", i, "]"));
+    if (!s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+void FillPrediction(const Model& model, const ScoreMatrix& out, size_t row, int top_k,
+                    bool all_scores, v1::Prediction* prediction) {
+  const size_t classes = out.cols;
+  const float* scores = out.score_row(row);
+  const float* probabilities = out.probability_row(row);
+  const size_t best = out.Argmax(row);
+  prediction->set_label(model.class_name(best));
+  prediction->set_score(scores[best]);
+  prediction->set_confidence(probabilities[best]);
+  const size_t k = std::min<size_t>(classes, top_k <= 0 ? 1 : static_cast<size_t>(top_k));
+  thread_local std::vector<size_t> order;
+  order.resize(classes);
+  std::iota(order.begin(), order.end(), 0);
+  std::partial_sort(order.begin(), order.begin() + k, order.end(),
+                    [&](size_t a, size_t b) { return scores[a] > scores[b] || (scores[a] == scores[b] && a < b); });
+  for (size_t j = 0; j < k; ++j) {
+    v1::ClassScore* cs = prediction->add_top();
+    cs->set_label(model.class_name(order[j]));
+    cs->set_score(scores[order[j]]);
+    cs->set_probability(probabilities[order[j]]);
+  }
+  if (all_scores) {
+    for (size_t c = 0; c < classes; ++c) {
+      v1::ClassScore* cs = prediction->add_all_scores();
+      cs->set_label(model.class_name(c));
+      cs->set_score(scores[c]);
+      cs->set_probability(probabilities[c]);
+    }
+  }
+}
+
+}  // namespace
+
+std::string ClassifierService::NextRequestId() {
+  static const uint64_t process_tag = std::random_device{}();
+  return absl::StrCat(absl::Hex(process_tag & 0xffffff, absl::kZeroPad6), "-", ++request_counter_);
+}
+
+grpc::Status ClassifierService::Classify(grpc::ServerContext* context, const v1::ClassifyRequest* request,
+                                         v1::ClassifyResponse* response) {
+  if (absl::Status s = ValidateRequest(*request, deps_.limits); !s.ok()) return ToGrpcStatus(s);
+  auto model = deps_.models->Get(request->model(), request->version());
+  if (!model.ok()) return ToGrpcStatus(model.status());
+  const Model& m = **model;
+
+  std::vector<ModelInput> inputs;
+  inputs.reserve(request->texts_size() + request->tensors_size());
+  for (const std::string& text : request->texts()) inputs.push_back(ModelInput{text, nullptr});
+  for (const v1::Tensor& tensor : request->tensors()) inputs.push_back(ModelInput{{}, &tensor});
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    if (absl::Status s = m.ValidateInput(inputs[i]); !s.ok()) {
+      return ToGrpcStatus(absl::InvalidArgumentError(absl::StrCat("input ", i, ": ", std::string(s.message()))));
+    }
+  }
+  if (context->IsCancelled()) return grpc::Status(grpc::StatusCode::CANCELLED, "the client cancelled");
+
+  Stopwatch compute;
+  ScoreMatrix out;
+  Device device{Device::Kind::kCpu, 0, deps_.cpu_pool};
+  if (absl::Status s = m.Run(inputs, device, &out); !s.ok()) return ToGrpcStatus(s);
+  response->set_compute_us(compute.micros());
+  response->set_queue_us(0);
+  response->set_model(m.name());
+  response->set_version(m.version());
+  response->set_request_id(NextRequestId());
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    FillPrediction(m, out, i, request->top_k(), request->all_scores(), response->add_predictions());
+  }
+  return grpc::Status::OK;
+}
+
+}  // namespace textclf::server

@@ -1,0 +1,77 @@
+// Evaluate: classifies streamed, labelled examples batch by batch as they arrive, and records the
+// metrics with the model version.
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "core/common/stopwatch.h"
+#include "core/eval/model_evaluation.h"
+#include "core/model/input_validation.h"
+#include "google/protobuf/util/time_util.h"
+#include "server/classifier_service.h"
+#include "server/grpc_status.h"
+
+namespace textclf::server {
+
+grpc::Status ClassifierService::Evaluate(grpc::ServerContext* context,
+                                         grpc::ServerReader<v1::EvaluateRequest>* reader,
+                                         v1::EvaluateResponse* response) {
+  v1::EvaluateRequest request;
+  if (!reader->Read(&request) || !request.has_start()) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "the first message must be an EvaluateStart");
+  }
+  const v1::EvaluateStart start = request.start();
+  if (start.version() < 0) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "version must be positive, or 0 for the latest loaded");
+  }
+  auto loaded = deps_.models->Get(start.model(), start.version());
+  if (!loaded.ok()) return ToGrpcStatus(loaded.status());
+  const Model& model = **loaded;
+  eval::MetricsAccumulator metrics = eval::AccumulatorFor(model);
+  Device device{Device::Kind::kCpu, 0, deps_.cpu_pool};
+  Stopwatch watch;
+  std::vector<std::string> texts;
+  std::vector<int> labels;
+  int64_t seen = 0;
+  while (reader->Read(&request)) {
+    if (context->IsCancelled()) return grpc::Status(grpc::StatusCode::CANCELLED, "the client cancelled");
+    if (!request.has_batch()) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "EvaluateStart may only be the first message");
+    }
+    texts.clear();
+    labels.clear();
+    for (const v1::Example& example : request.batch().examples()) {
+      ++seen;
+      const std::string what = absl::StrCat("example ", seen);
+      if (absl::Status s = ValidateText(example.text(), deps_.limits.max_text_bytes(), what); !s.ok()) {
+        return ToGrpcStatus(s);
+      }
+      const int label = model.ClassIndex(example.label());
+      if (label < 0) {
+        return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                            absl::StrCat(what, " has label \"", example.label(), "\", which the model does not know; its classes are ",
+                                         absl::StrJoin(model.manifest().classes(), ", ")));
+      }
+      texts.push_back(example.text());
+      labels.push_back(label);
+    }
+    if (absl::Status s = eval::AddPredictions(model, texts, labels, device, 256, &metrics); !s.ok()) {
+      return ToGrpcStatus(s);
+    }
+  }
+  if (seen == 0) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "no examples were sent; send at least one");
+  }
+  v1::EvalMetrics m = metrics.Finish();
+  m.set_seconds(watch.seconds());
+  m.set_examples_per_s(m.seconds() > 0 ? m.examples() / m.seconds() : 0);
+  m.set_dataset(start.dataset().empty() ? "eval" : start.dataset());
+  *m.mutable_evaluated_at() = google::protobuf::util::TimeUtil::GetCurrentTime();
+  if (absl::Status s = deps_.models->repository().RecordMetrics(model.name(), model.version(), m); !s.ok()) {
+    return ToGrpcStatus(s);
+  }
+  response->set_model(model.name());
+  response->set_version(model.version());
+  *response->mutable_metrics() = std::move(m);
+  return grpc::Status::OK;
+}
+
+}  // namespace textclf::server

@@ -1,0 +1,75 @@
+#include "server/server.h"
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/health_check_service_interface.h>
+
+#include <chrono>
+
+#include "absl/strings/str_cat.h"
+#include "core/common/status_macros.h"
+#include "core/common/thread_pool.h"
+#include "core/jobs/job_pool.h"
+#include "core/registry/model_manager.h"
+#include "core/registry/repository.h"
+#include "server/classifier_service.h"
+#include "server/server_config.h"
+
+namespace textclf::server {
+
+inline constexpr char kServiceName[] = "textclf.v1.Classifier";
+
+absl::StatusOr<std::unique_ptr<Server>> Server::Start(v1::ServerConfig config) {
+  ASSIGN_OR_RETURN(config, ResolveServerConfig(std::move(config)));
+  std::unique_ptr<Server> server(new Server());
+  server->config_ = config;
+  server->repository_ = std::make_unique<registry::Repository>(config.models_dir());
+  RETURN_IF_ERROR(server->repository_->Initialize());
+  server->cpu_pool_ = std::make_unique<ThreadPool>(config.threads());
+  server->models_ = std::make_unique<registry::ModelManager>(server->repository_.get(), config.version_policy());
+  server->models_->ApplyPolicyToAll(&server->load_failures_);
+  server->jobs_ = std::make_unique<JobPool>(config.limits().max_concurrent_jobs(),
+                                            config.limits().max_queued_jobs());
+  ServiceDeps deps;
+  deps.models = server->models_.get();
+  deps.cpu_pool = server->cpu_pool_.get();
+  deps.jobs = server->jobs_.get();
+  deps.limits = config.limits();
+  server->service_ = std::make_unique<ClassifierService>(deps);
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(absl::StrCat(config.host(), ":", config.port()), grpc::InsecureServerCredentials(),
+                           &server->port_);
+  builder.RegisterService(server->service_.get());
+  // Training batches can be large; the per-text and per-job limits are enforced by the service.
+  builder.SetMaxReceiveMessageSize(64 << 20);
+  server->grpc_server_ = builder.BuildAndStart();
+  if (server->grpc_server_ == nullptr || server->port_ == 0) {
+    return absl::UnavailableError(absl::StrCat("cannot listen on ", config.host(), ":", config.port(),
+                                               " (in use, or not permitted)"));
+  }
+  auto* health = server->grpc_server_->GetHealthCheckService();
+  health->SetServingStatus(kServiceName, true);
+  health->SetServingStatus("", true);
+  return server;
+}
+
+Server::~Server() { Shutdown(); }
+
+void Server::Shutdown(double grace_seconds) {
+  if (shut_down_ || grpc_server_ == nullptr) return;
+  shut_down_ = true;
+  auto* health = grpc_server_->GetHealthCheckService();
+  health->SetServingStatus(kServiceName, false);
+  health->SetServingStatus("", false);
+  grpc_server_->Shutdown(std::chrono::system_clock::now() +
+                         std::chrono::milliseconds(static_cast<int64_t>(grace_seconds * 1000)));
+}
+
+void Server::Wait() {
+  if (grpc_server_ != nullptr) grpc_server_->Wait();
+}
+
+}  // namespace textclf::server

@@ -1,0 +1,43 @@
+#include "server/server_config.h"
+
+#include "absl/strings/str_cat.h"
+#include "core/common/files.h"
+#include "core/common/proto_json.h"
+#include "core/common/status_macros.h"
+
+namespace textclf::server {
+
+absl::StatusOr<v1::ServerConfig> LoadServerConfig(const std::filesystem::path& path) {
+  ASSIGN_OR_RETURN(std::string json, ReadFile(path));
+  v1::ServerConfig config;
+  RETURN_IF_ERROR(FromJson(json, &config, path.string()));
+  return config;
+}
+
+absl::StatusOr<v1::ServerConfig> ResolveServerConfig(v1::ServerConfig config) {
+  if (config.models_dir().empty()) {
+    return absl::InvalidArgumentError("no model repository: pass --models DIR or set models_dir");
+  }
+  if (config.port() == 0) config.set_port(50051);
+  if (config.port() < 0 || config.port() > 65535) {
+    return absl::InvalidArgumentError(absl::StrCat("port must be in [0, 65535], got ", config.port()));
+  }
+  if (config.host().empty()) config.set_host("0.0.0.0");
+  if (config.threads() < 0) return absl::InvalidArgumentError("threads must not be negative");
+  v1::ServerLimits* limits = config.mutable_limits();
+  if (limits->max_text_bytes() == 0) limits->set_max_text_bytes(65536);
+  if (limits->max_texts_per_request() == 0) limits->set_max_texts_per_request(4096);
+  if (limits->max_train_bytes() == 0) limits->set_max_train_bytes(int64_t{1} << 30);
+  if (limits->max_concurrent_jobs() == 0) limits->set_max_concurrent_jobs(2);
+  if (limits->max_queued_jobs() == 0) limits->set_max_queued_jobs(8);
+  if (limits->max_text_bytes() < 0 || limits->max_texts_per_request() < 0 ||
+      limits->max_train_bytes() < 0 || limits->max_concurrent_jobs() < 0 || limits->max_queued_jobs() < 0) {
+    return absl::InvalidArgumentError("limits must not be negative");
+  }
+  if (config.version_policy().policy_case() == v1::VersionPolicy::POLICY_NOT_SET) {
+    config.mutable_version_policy()->set_latest(1);
+  }
+  return config;
+}
+
+}  // namespace textclf::server
