@@ -14,9 +14,6 @@ TrainingSetBuilder::TrainingSetBuilder(std::vector<std::string> class_names, Tra
     : declared_(std::move(class_names)), limits_(limits) {}
 
 absl::Status TrainingSetBuilder::Add(const v1::ExampleBatch& batch) {
-  if (batch.split() == v1::CALIBRATION) {
-    return absl::InvalidArgumentError("training takes TRAIN and EVAL examples, not CALIBRATION");
-  }
   for (const v1::Example& example : batch.examples()) {
     const std::string what = absl::StrCat("example ", examples_ + 1);
     RETURN_IF_ERROR(ValidateText(example.text(), limits_.max_text_bytes, what));
@@ -36,7 +33,8 @@ absl::Status TrainingSetBuilder::Add(const v1::ExampleBatch& batch) {
           " bytes (max_train_bytes in the server config); send less data"));
     }
     ++examples_;
-    (batch.split() == v1::EVAL ? eval_ : train_).push_back({example.text(), example.label()});
+    std::vector<Raw>& split = batch.split() == v1::EVAL ? eval_ : batch.split() == v1::CALIBRATION ? calibration_ : train_;
+    split.push_back({example.text(), example.label()});
   }
   return absl::OkStatus();
 }
@@ -70,17 +68,23 @@ absl::StatusOr<TrainingSet> TrainingSetBuilder::Finish() {
           absl::StrCat("class \"", set.classes[c], "\" has no training examples"));
     }
   }
-  for (Raw& r : eval_) {
-    auto it = index.find(r.label);
-    if (it == index.end()) {
-      return absl::InvalidArgumentError(absl::StrCat("an evaluation example has label \"", r.label,
-                                                     "\", which no training example has"));
+  auto move_split = [&](std::vector<Raw>& from, std::string_view what, std::vector<std::string>* texts,
+                        std::vector<int>* labels) -> absl::Status {
+    for (Raw& r : from) {
+      auto it = index.find(r.label);
+      if (it == index.end()) {
+        return absl::InvalidArgumentError(absl::StrCat("an ", std::string(what), " example has label \"", r.label,
+                                                       "\", which no training example has"));
+      }
+      texts->push_back(std::move(r.text));
+      labels->push_back(it->second);
     }
-    set.eval_texts.push_back(std::move(r.text));
-    set.eval_labels.push_back(it->second);
-  }
+    from.clear();
+    return absl::OkStatus();
+  };
+  RETURN_IF_ERROR(move_split(eval_, "evaluation", &set.eval_texts, &set.eval_labels));
+  RETURN_IF_ERROR(move_split(calibration_, "calibration", &set.calibration_texts, &set.calibration_labels));
   train_.clear();
-  eval_.clear();
   return set;
 }
 

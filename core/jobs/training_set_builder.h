@@ -37,7 +37,7 @@ class TrainingSetBuilder {
   };
   std::vector<std::string> declared_;
   TrainingLimits limits_;
-  std::vector<Raw> train_, eval_;
+  std::vector<Raw> train_, eval_, calibration_;
   int64_t bytes_ = 0;
   int64_t examples_ = 0;
 };

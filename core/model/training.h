@@ -22,6 +22,8 @@ struct TrainingSet {
   std::vector<int> labels;
   std::vector<std::string> eval_texts;  // EVAL split, may be empty
   std::vector<int> eval_labels;
+  std::vector<std::string> calibration_texts;  // CALIBRATION split, may be empty
+  std::vector<int> calibration_labels;
 };
 
 using ProgressFn =

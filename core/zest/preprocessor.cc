@@ -11,7 +11,7 @@ namespace textclf::zest {
 Preprocessor::Preprocessor(const v1::ZestConfig& resolved, text::CharFilter filter)
     : config_(resolved),
       filter_(std::move(filter)),
-      words_mode_(resolved.normalization() == v1::ZestConfig::WORDS),
+      split_(resolved.split_sentences()),
       // The reference doubles binary texts as s * 2 and multi-class texts as t + " " + t.
       repetition_separator_(resolved.mode() == v1::ZestConfig::BINARY ? "" : " ") {}
 
@@ -46,7 +46,7 @@ void Preprocessor::CleanPiece(std::string_view piece, std::string* out,
 void Preprocessor::Clean(std::string_view raw, std::string* out) const {
   out->clear();
   std::string piece, scratch;
-  if (!words_mode_) {
+  if (!split_) {
     CleanPiece(raw, out, &scratch);
     return;
   }
@@ -62,7 +62,7 @@ void Preprocessor::Clean(std::string_view raw, std::string* out) const {
 void Preprocessor::AppendTrainingSamples(std::string_view raw,
                                          std::vector<std::string>* samples) const {
   std::string scratch;
-  if (!words_mode_) {
+  if (!split_) {
     std::string sample;
     CleanPiece(raw, &sample, &scratch);
     if (!sample.empty()) samples->push_back(std::move(sample));

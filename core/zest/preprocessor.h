@@ -15,11 +15,11 @@ class Preprocessor {
  public:
   Preprocessor(const v1::ZestConfig& resolved, text::CharFilter filter);
 
-  // The cleaned form of one text (chunks joined by a space in WORDS mode).
+  // The cleaned form of one text (sentence chunks joined by a space when splitting).
   void Clean(std::string_view raw, std::string* out) const;
 
-  // Dictionary-training samples of one text: the cleaned text, or in WORDS mode one sample per
-  // sentence chunk, as the reference trains multi-class dictionaries on sentences.
+  // Dictionary-training samples of one text: the cleaned text, or one sample per sentence chunk
+  // when splitting, as the reference trains multi-class dictionaries on sentences.
   void AppendTrainingSamples(std::string_view raw, std::vector<std::string>* samples) const;
 
   // The bytes scored for one text: the cleaned text repeated (the reference doubles it so that
@@ -27,7 +27,7 @@ class Preprocessor {
   void PrepareForScoring(std::string_view raw, std::string* out, std::string* scratch) const;
 
   // Separator between corpus samples when measuring a class's compressed size.
-  char corpus_separator() const { return words_mode_ ? ' ' : '\n'; }
+  char corpus_separator() const { return split_ ? ' ' : '\n'; }
 
   const text::CharFilter& filter() const { return filter_; }
 
@@ -36,7 +36,7 @@ class Preprocessor {
 
   v1::ZestConfig config_;
   text::CharFilter filter_;
-  bool words_mode_;
+  bool split_;
   std::string repetition_separator_;
 };
 

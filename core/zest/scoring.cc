@@ -18,33 +18,24 @@ BinaryScore ScoreBinary(double pos_size, double neg_size, double raw_size, int h
 }
 
 void ScoreMulticlass(std::span<const float> class_sizes, int header_size, size_t text_bytes,
-                     std::span<float> scores, std::span<float> probabilities) {
+                     std::span<float> scores, std::span<float> logits) {
   const size_t n = class_sizes.size();
   if (text_bytes == 0) {
     std::fill(scores.begin(), scores.begin() + n, 0.f);
-    std::fill(probabilities.begin(), probabilities.begin() + n, 1.f / static_cast<float>(n));
+    std::fill(logits.begin(), logits.begin() + n, 0.f);
     return;
   }
   double min_affinity = 0, sum = 0;
   for (size_t c = 0; c < n; ++c) {
-    double affinity = 1.0 - (class_sizes[c] - header_size) / static_cast<double>(text_bytes);
-    scores[c] = static_cast<float>(affinity);
+    const double affinity = 1.0 - (class_sizes[c] - header_size) / static_cast<double>(text_bytes);
+    logits[c] = static_cast<float>(affinity);
     min_affinity = c == 0 ? affinity : std::min(min_affinity, affinity);
     sum += affinity;
   }
   const double spread = sum - min_affinity * static_cast<double>(n);
-  if (std::abs(spread) > 1e-3) {
-    for (size_t c = 0; c < n; ++c) {
-      scores[c] = static_cast<float>((scores[c] - min_affinity) / spread);
-      probabilities[c] = scores[c];
-    }
-  } else {
-    std::fill(probabilities.begin(), probabilities.begin() + n, 1.f / static_cast<float>(n));
+  for (size_t c = 0; c < n; ++c) {
+    scores[c] = std::abs(spread) > 1e-3 ? static_cast<float>((logits[c] - min_affinity) / spread) : logits[c];
   }
-}
-
-double BinaryProbability(double score, double temperature) {
-  return 1.0 / (1.0 + std::exp(-score / temperature));
 }
 
 }  // namespace textclf::zest

@@ -20,13 +20,10 @@ BinaryScore ScoreBinary(double pos_size, double neg_size, double raw_size, int h
                         size_t text_bytes);
 
 // The reference multi-class affinities: rate_c = (size_c - header) / text_bytes, affinity
-// a_c = 1 - rate_c, normalised as (a_c - min) / (sum - n * min) when that sum exceeds 1e-3.
-// Writes the normalised affinities to `scores` and `probabilities` (uniform when the
-// affinities are too close to normalise).
+// a_c = 1 - rate_c, normalised as (a_c - min) / (sum - n * min) when that sum exceeds 1e-3
+// (left as they are otherwise). Writes the normalised affinities to `scores` and the raw
+// affinities, the logits that probabilities are computed from, to `logits`.
 void ScoreMulticlass(std::span<const float> class_sizes, int header_size, size_t text_bytes,
-                     std::span<float> scores, std::span<float> probabilities);
-
-// Probability of the positive class from a binary score: a logistic curve with `temperature`.
-double BinaryProbability(double score, double temperature);
+                     std::span<float> scores, std::span<float> logits);
 
 }  // namespace textclf::zest

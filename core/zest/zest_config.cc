@@ -41,9 +41,11 @@ absl::StatusOr<v1::ZestConfig> ResolveConfig(const v1::ZestConfig& config, int n
         absl::StrCat("zest.min_dict_size must be at least 256 bytes, got ", r.min_dict_size()));
   }
   if (r.normalization() == v1::ZestConfig::NORMALIZATION_AUTO) {
-    r.set_normalization(binary ? v1::ZestConfig::STRING : v1::ZestConfig::WORDS);
+    r.set_normalization(v1::ZestConfig::STRING);
   }
-  if (!r.has_lowercase()) r.set_lowercase(r.normalization() == v1::ZestConfig::WORDS);
+  if (!r.has_lowercase()) r.set_lowercase(!binary);
+  if (r.normalization() == v1::ZestConfig::WORDS) r.set_lowercase(true);
+  if (!r.has_split_sentences()) r.set_split_sentences(!binary);
   if (r.char_df_threshold() == 0) r.set_char_df_threshold(0.005);
   if (r.char_df_threshold() >= 1) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -61,6 +63,11 @@ absl::StatusOr<v1::ZestConfig> ResolveConfig(const v1::ZestConfig& config, int n
         absl::StrCat("zest.repetitions must be in [1, 4], got ", r.repetitions()));
   }
   if (r.multiclass_min_size_cap() == 0) r.set_multiclass_min_size_cap(1 << 15);
+  if (r.multiclass_dict_scale() == 0) r.set_multiclass_dict_scale(3.0);
+  if (r.multiclass_dict_scale() < 0.1 || r.multiclass_dict_scale() > 100) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "zest.multiclass_dict_scale must be in [0.1, 100], got ", r.multiclass_dict_scale()));
+  }
   if (r.dict_k() == 0) r.set_dict_k(200);
   if (r.dict_d() == 0) r.set_dict_d(8);
   if (r.dict_f() == 0) r.set_dict_f(20);
@@ -83,6 +90,11 @@ absl::StatusOr<v1::ZestConfig> ResolveConfig(const v1::ZestConfig& config, int n
   if (r.sizing_block_bytes() < 4096) {
     return absl::InvalidArgumentError(absl::StrCat(
         "zest.sizing_block_bytes must be at least 4096, got ", r.sizing_block_bytes()));
+  }
+  if (r.calibration_fraction() == 0) r.set_calibration_fraction(0.05);
+  if (r.calibration_fraction() >= 0.5) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "zest.calibration_fraction must be below 0.5 (negative disables it), got ", r.calibration_fraction()));
   }
   if (r.shrink_probe_samples() == 0) r.set_shrink_probe_samples(1000);
   if (r.shrink_probe_samples() < 1) {

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/common/status_macros.h"
 #include "core/common/thread_pool.h"
+#include "core/eval/temperature_scaling.h"
 #include "core/zest/scoring.h"
 #include "core/zest/zest_config.h"
 
@@ -60,19 +61,39 @@ absl::Status ZestModel::ValidateInput(const ModelInput& input) const {
   return absl::OkStatus();
 }
 
+void ZestModel::ForEachChunk(std::span<const ModelInput> batch, const Device& device,
+                             const std::function<void(size_t, size_t)>& fn) const {
+  if (device.cpu_pool == nullptr || batch.size() < 8) {
+    fn(0, batch.size());
+    return;
+  }
+  // A few contiguous chunks per thread: long enough that each chunk's dictionary-major loop
+  // reuses cached dictionaries, short enough that a slow core does not hold up the batch.
+  const size_t threads = static_cast<size_t>(device.cpu_pool->size()) + 1;
+  const size_t grain = std::max<size_t>(8, (batch.size() + 2 * threads - 1) / (2 * threads));
+  device.cpu_pool->ParallelFor(batch.size(), grain, fn);
+}
+
 absl::Status ZestModel::Run(std::span<const ModelInput> batch, const Device& device,
                             ScoreMatrix* out) const {
   out->Resize(batch.size(), num_classes());
-  if (device.cpu_pool == nullptr || batch.size() < 8) {
-    RunChunk(batch, 0, batch.size(), out);
-    return absl::OkStatus();
-  }
-  // One contiguous chunk per thread keeps each thread's dictionary-major loop long.
-  const size_t threads = static_cast<size_t>(device.cpu_pool->size()) + 1;
-  const size_t grain = std::max<size_t>(4, (batch.size() + threads - 1) / threads);
-  device.cpu_pool->ParallelFor(batch.size(), grain, [&](size_t begin, size_t end) {
+  ForEachChunk(batch, device, [&](size_t begin, size_t end) {
     RunChunk(batch, begin, end, out);
+    for (size_t i = begin; i < end; ++i) {
+      float* row = out->probability_row(i);
+      eval::SoftmaxWithTemperature(std::span<const float>(row, out->cols), state_.temperature(),
+                                   std::span<float>(row, out->cols));
+    }
   });
+  return absl::OkStatus();
+}
+
+absl::Status ZestModel::ComputeLogits(std::span<const ModelInput> batch, const Device& device,
+                                      std::vector<float>* logits) const {
+  ScoreMatrix out;
+  out.Resize(batch.size(), num_classes());
+  ForEachChunk(batch, device, [&](size_t begin, size_t end) { RunChunk(batch, begin, end, &out); });
+  *logits = std::move(out.probabilities);
   return absl::OkStatus();
 }
 
@@ -95,7 +116,7 @@ void ZestModel::RunChunk(std::span<const ModelInput> batch, size_t begin, size_t
 
   for (size_t i = 0; i < n; ++i) {
     float* scores = out->score_row(begin + i);
-    float* probabilities = out->probability_row(begin + i);
+    float* logits = out->probability_row(begin + i);
     const size_t text_bytes = prepared[i].size();
     if (binary_) {
       const int pos = state_.positive_class_index();
@@ -104,13 +125,12 @@ void ZestModel::RunChunk(std::span<const ModelInput> batch, size_t begin, size_t
                                   raw_sizes[i], bank_->header_size(), text_bytes);
       scores[pos] = static_cast<float>(s.score);
       scores[neg] = static_cast<float>(-s.score);
-      const double p = BinaryProbability(s.score, state_.temperature());
-      probabilities[pos] = static_cast<float>(p);
-      probabilities[neg] = static_cast<float>(1 - p);
+      logits[pos] = static_cast<float>(s.score);
+      logits[neg] = 0.f;
     } else {
       ScoreMulticlass(std::span<const float>(class_sizes.data() + i * classes, classes),
                       bank_->header_size(), text_bytes, std::span<float>(scores, classes),
-                      std::span<float>(probabilities, classes));
+                      std::span<float>(logits, classes));
     }
   }
 }

@@ -2,6 +2,7 @@
 // the CPU pool.
 #pragma once
 
+#include <functional>
 #include <memory>
 
 #include "absl/status/statusor.h"
@@ -22,6 +23,11 @@ class ZestModel final : public Model {
   absl::Status Run(std::span<const ModelInput> batch, const Device& device,
                    ScoreMatrix* out) const override;
 
+  // The logits probabilities come from, before the temperature: rows x classes into `logits`.
+  // Calibration fits the temperature on these.
+  absl::Status ComputeLogits(std::span<const ModelInput> batch, const Device& device,
+                             std::vector<float>* logits) const;
+
   const CompressorBank& bank() const { return *bank_; }
   const Preprocessor& preprocessor() const { return preprocessor_; }
 
@@ -29,9 +35,11 @@ class ZestModel final : public Model {
   ZestModel(v1::Manifest manifest, Preprocessor preprocessor,
             std::unique_ptr<CompressorBank> bank);
 
-  // Scores inputs [begin, end) on the calling thread.
-  void RunChunk(std::span<const ModelInput> batch, size_t begin, size_t end,
-                ScoreMatrix* out) const;
+  // Scores inputs [begin, end) on the calling thread: family scores, and logits into the
+  // probability rows (turned into probabilities by Run).
+  void RunChunk(std::span<const ModelInput> batch, size_t begin, size_t end, ScoreMatrix* out) const;
+  void ForEachChunk(std::span<const ModelInput> batch, const Device& device,
+                    const std::function<void(size_t, size_t)>& fn) const;
 
   const v1::ZestState& state_;
   bool binary_;

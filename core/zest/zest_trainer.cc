@@ -13,14 +13,51 @@
 #include "core/zest/compressor_bank.h"
 #include "core/zest/dictionary_builder.h"
 #include "core/zest/preprocessor.h"
+#include "core/eval/temperature_scaling.h"
 #include "core/zest/zest_config.h"
+#include "core/zest/zest_model.h"
 
 namespace textclf::zest {
 namespace {
 
-// Default logistic temperature for binary probabilities: scores are differences of compression
-// rates, typically within +-0.3.
-constexpr double kDefaultTemperature = 0.05;
+// Temperatures used when there is nothing to fit them on: binary scores are differences of
+// compression rates (typically within +-0.3), multi-class affinities differ by a few hundredths.
+constexpr double kDefaultBinaryTemperature = 0.05;
+constexpr double kDefaultMulticlassTemperature = 0.01;
+constexpr size_t kMinExamplesForHoldOut = 1000;
+// One temperature needs few examples; more would only slow training down.
+constexpr size_t kMaxHeldOut = 400;
+
+// Every k-th example of each class, k = max(1 / fraction, n / kMaxHeldOut): deterministic and
+// stratified.
+std::vector<bool> CalibrationHoldOut(const std::vector<std::vector<size_t>>& members, size_t n, double fraction) {
+  std::vector<bool> held(n, false);
+  const size_t k = std::max<size_t>(static_cast<size_t>(std::lround(1.0 / fraction)), (n + kMaxHeldOut - 1) / kMaxHeldOut);
+  for (const auto& indices : members) {
+    for (size_t j = k / 2; j < indices.size(); j += k) held[indices[j]] = true;
+  }
+  return held;
+}
+
+// Fits the temperature on held-out texts with the freshly built dictionaries.
+absl::StatusOr<double> FitTemperatureOn(const v1::Manifest& manifest,
+                                        const std::vector<std::vector<TrainedDictionary>>& dicts,
+                                        const std::vector<std::string>& texts, const std::vector<int>& labels,
+                                        ThreadPool* pool) {
+  ModelFiles files;
+  const v1::ZestState& state = manifest.zest();
+  for (int c = 0; c < state.classes_size(); ++c) {
+    for (int j = 0; j < state.classes(c).dictionaries_size(); ++j) {
+      files.contents[state.classes(c).dictionaries(j).file()] = dicts[c][j].content;
+    }
+  }
+  ASSIGN_OR_RETURN(std::unique_ptr<Model> model, ZestModel::Load(manifest, files));
+  std::vector<ModelInput> inputs;
+  for (const std::string& t : texts) inputs.push_back(ModelInput{t, nullptr});
+  std::vector<float> logits;
+  RETURN_IF_ERROR(static_cast<const ZestModel&>(*model).ComputeLogits(inputs, Device{Device::Kind::kCpu, 0, pool}, &logits));
+  return eval::FitTemperature(logits, labels, model->num_classes());
+}
 
 absl::StatusOr<int> ResolvePositiveClass(const v1::ZestConfig& config,
                                          const std::vector<std::string>& classes) {
@@ -80,17 +117,43 @@ absl::StatusOr<v1::Manifest> Train(const v1::TrainStart& start, const TrainingSe
     }
   }
 
+  // Probabilities are calibrated on examples the dictionaries never saw: the CALIBRATION split,
+  // or else a small stratified hold-out of the training examples.
+  std::vector<bool> held(data.texts.size(), false);
+  std::vector<std::string> calibration_texts = data.calibration_texts;
+  std::vector<int> calibration_labels = data.calibration_labels;
+  if (calibration_texts.empty() && config.calibration_fraction() > 0 && data.texts.size() >= kMinExamplesForHoldOut) {
+    held = CalibrationHoldOut(members, data.texts.size(), config.calibration_fraction());
+    for (auto& indices : members) {
+      std::vector<size_t> kept;
+      for (size_t i : indices) {
+        if (!held[i]) {
+          kept.push_back(i);
+        } else {
+          calibration_texts.push_back(data.texts[i]);
+          calibration_labels.push_back(data.labels[i]);
+        }
+      }
+      indices = std::move(kept);
+    }
+  }
+
   ctx.progress("preprocess", 0.0, "learning the character filter");
   text::CharFilter filter;
   if (config.char_df_threshold() > 0) {
-    std::vector<std::string_view> views(data.texts.begin(), data.texts.end());
+    std::vector<std::string_view> views;
+    for (size_t i = 0; i < data.texts.size(); ++i) {
+      if (!held[i]) views.push_back(data.texts[i]);
+    }
     filter = text::CharFilter::Learn(views, config.char_df_threshold());
   }
   Preprocessor preprocessor(config, filter);
 
   std::vector<std::vector<std::string>> per_text(data.texts.size());
   ctx.pool->ParallelFor(data.texts.size(), 512, [&](size_t begin, size_t end) {
-    for (size_t i = begin; i < end; ++i) preprocessor.AppendTrainingSamples(data.texts[i], &per_text[i]);
+    for (size_t i = begin; i < end; ++i) {
+      if (!held[i]) preprocessor.AppendTrainingSamples(data.texts[i], &per_text[i]);
+    }
   });
   std::vector<SampleSet> samples(num_classes);
   for (int c = 0; c < num_classes; ++c) {
@@ -133,6 +196,7 @@ absl::StatusOr<v1::Manifest> Train(const v1::TrainStart& start, const TrainingSe
     for (int c = 0; c < num_classes; ++c) compressed[c] = corpus_size(c);
     std::vector<size_t> sizes = MulticlassDictionarySizes(
         compressed, config.max_dicts(), config.min_dict_size(), config.multiclass_min_size_cap());
+    for (size_t& size : sizes) size = static_cast<size_t>(size * config.multiclass_dict_scale());
     primary = static_cast<int64_t>(sizes.back());
     for (auto& plan : plans) {
       plan.sizes = sizes;
@@ -210,7 +274,7 @@ absl::StatusOr<v1::Manifest> Train(const v1::TrainStart& start, const TrainingSe
   state->set_allowed_characters(filter.allowed());
   state->set_primary_dict_size(primary);
   state->set_positive_class_index(binary ? positive : 0);
-  state->set_temperature(binary ? kDefaultTemperature : 0);
+  state->set_temperature(binary ? kDefaultBinaryTemperature : kDefaultMulticlassTemperature);
   std::filesystem::create_directories(ctx.output_dir / "dicts");
   int raw_content = 0;
   for (int c = 0; c < num_classes; ++c) {
@@ -228,6 +292,14 @@ absl::StatusOr<v1::Manifest> Train(const v1::TrainStart& start, const TrainingSe
   // The header size comes from the same code path that scores, so they cannot disagree.
   ASSIGN_OR_RETURN(auto bank, CompressorBank::Create({{dicts[0][0].content}}, config.level()));
   state->set_header_size(bank->header_size());
+  if (!calibration_texts.empty()) {
+    ctx.progress("calibrate", 0.94, absl::StrCat("fitting the probability temperature on ",
+                                                 calibration_texts.size(), " held-out examples"));
+    ASSIGN_OR_RETURN(double temperature,
+                     FitTemperatureOn(manifest, dicts, calibration_texts, calibration_labels, ctx.pool));
+    state->set_temperature(temperature);
+    state->set_calibration_examples(static_cast<int64_t>(calibration_texts.size()));
+  }
   if (raw_content > 0) {
     (*manifest.mutable_training()->mutable_notes())["raw_content_dictionaries"] =
         absl::StrCat(raw_content, " dictionaries are raw samples: the classes were too small for "
