@@ -1,0 +1,69 @@
+#include "core/jobs/training_job.h"
+
+#include <gtest/gtest.h>
+
+#include "core/common/thread_pool.h"
+#include "tests/support/synthetic_corpus.h"
+#include "tests/support/test_support.h"
+
+namespace textclf {
+namespace {
+
+class TrainingJobTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(repo_.Initialize().ok());
+    policy_.set_latest(1);
+  }
+  testing::TempDir dir_;
+  registry::Repository repo_{dir_.path() / "models"};
+  v1::VersionPolicy policy_;
+  registry::ModelManager models_{&repo_, policy_};
+  ThreadPool pool_{2};
+  CancellationToken cancel_;
+};
+
+TEST_F(TrainingJobTest, PublishesLoadsAndEvaluates) {
+  auto corpus = testing::MakeTopicCorpus(3, 200, 1);
+  auto held_out = testing::MakeTopicCorpus(3, 30, 2);
+  TrainingSet data{corpus.classes, corpus.texts, corpus.labels, held_out.texts, held_out.labels, {}, {}};
+  v1::TrainStart start;
+  start.set_model("topics");
+  start.set_family(v1::ZEST);
+  start.set_eval_dataset("holdout");
+  auto outcome = RunTrainingJob(start, data, models_, pool_, cancel_, [](auto, auto, auto) {});
+  ASSERT_TRUE(outcome.ok()) << outcome.status();
+  EXPECT_EQ(outcome->manifest.version(), 1);
+  ASSERT_TRUE(outcome->eval.has_value());
+  EXPECT_GE(outcome->eval->accuracy(), 0.9);
+  EXPECT_EQ(outcome->eval->examples(), 90);
+  EXPECT_TRUE(models_.Get("topics", 1).ok());
+  EXPECT_EQ(repo_.ReadMetrics("topics", 1)->by_dataset().at("holdout").examples(), 90);
+  EXPECT_EQ(outcome->manifest.training().train_examples(), 600);
+}
+
+TEST_F(TrainingJobTest, ACancelledJobLeavesNothing) {
+  auto corpus = testing::MakeTopicCorpus(2, 100, 1);
+  TrainingSet data{corpus.classes, corpus.texts, corpus.labels, {}, {}, {}, {}};
+  v1::TrainStart start;
+  start.set_model("topics");
+  start.set_family(v1::ZEST);
+  cancel_.Cancel();
+  auto outcome = RunTrainingJob(start, data, models_, pool_, cancel_, [](auto, auto, auto) {});
+  EXPECT_EQ(outcome.status().code(), absl::StatusCode::kCancelled);
+  EXPECT_TRUE(repo_.ListModels()->empty());
+  EXPECT_TRUE(std::filesystem::is_empty(dir_.path() / "models" / ".staging"));
+}
+
+TEST_F(TrainingJobTest, UnbuiltFamiliesAreUnimplemented) {
+  TrainingSet data;
+  v1::TrainStart start;
+  start.set_model("x");
+  start.set_family(v1::TEXT_CNN);
+  auto outcome = RunTrainingJob(start, data, models_, pool_, cancel_, [](auto, auto, auto) {});
+  EXPECT_EQ(outcome.status().code(), absl::StatusCode::kUnimplemented);
+  EXPECT_NE(outcome.status().message().find("text_cnn"), std::string_view::npos);
+}
+
+}  // namespace
+}  // namespace textclf

@@ -1,0 +1,90 @@
+#include "core/jobs/training_set_builder.h"
+
+#include <gtest/gtest.h>
+
+namespace textclf {
+namespace {
+
+v1::ExampleBatch Batch(std::vector<std::pair<std::string, std::string>> examples, v1::Split split = v1::TRAIN) {
+  v1::ExampleBatch batch;
+  batch.set_split(split);
+  for (auto& [text, label] : examples) {
+    auto* e = batch.add_examples();
+    e->set_text(text);
+    e->set_label(label);
+  }
+  return batch;
+}
+
+TEST(TrainingSetBuilder, SortsLabelsIntoClassesWhenNoneAreDeclared) {
+  TrainingSetBuilder builder({}, {});
+  ASSERT_TRUE(builder.Add(Batch({{"a b", "z"}, {"c d", "y"}, {"e f", "z"}})).ok());
+  ASSERT_TRUE(builder.Add(Batch({{"g h", "y"}}, v1::EVAL)).ok());
+  auto set = builder.Finish();
+  ASSERT_TRUE(set.ok()) << set.status();
+  EXPECT_EQ(set->classes, (std::vector<std::string>{"y", "z"}));
+  EXPECT_EQ(set->labels, (std::vector<int>{1, 0, 1}));
+  EXPECT_EQ(set->eval_labels, (std::vector<int>{0}));
+}
+
+TEST(TrainingSetBuilder, KeepsTheDeclaredClassOrder) {
+  TrainingSetBuilder builder({"z", "y"}, {});
+  ASSERT_TRUE(builder.Add(Batch({{"a", "y"}, {"b", "z"}})).ok());
+  auto set = builder.Finish();
+  ASSERT_TRUE(set.ok());
+  EXPECT_EQ(set->labels, (std::vector<int>{1, 0}));
+}
+
+TEST(TrainingSetBuilder, NamesTheExampleWithoutALabel) {
+  TrainingSetBuilder builder({}, {});
+  absl::Status s = builder.Add(Batch({{"a", "x"}, {"b", ""}}));
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("example 2 has no label"), std::string_view::npos);
+}
+
+TEST(TrainingSetBuilder, RejectsEmptyTextsAndInvalidUtf8) {
+  TrainingSetBuilder builder({}, {});
+  EXPECT_NE(builder.Add(Batch({{"", "x"}})).message().find("empty"), std::string_view::npos);
+  EXPECT_NE(builder.Add(Batch({{"\xff", "x"}})).message().find("UTF-8"), std::string_view::npos);
+}
+
+TEST(TrainingSetBuilder, RejectsLabelsOutsideTheDeclaredClasses) {
+  TrainingSetBuilder builder({"a", "b"}, {});
+  absl::Status s = builder.Add(Batch({{"t", "c"}}));
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("\"c\""), std::string_view::npos);
+}
+
+TEST(TrainingSetBuilder, RejectsOneClassAndEmptyClasses) {
+  TrainingSetBuilder one({}, {});
+  ASSERT_TRUE(one.Add(Batch({{"t", "only"}})).ok());
+  EXPECT_NE(one.Finish().status().message().find("at least two classes"), std::string_view::npos);
+  TrainingSetBuilder empty_class({"a", "b", "c"}, {});
+  ASSERT_TRUE(empty_class.Add(Batch({{"t", "a"}, {"u", "b"}})).ok());
+  auto s = empty_class.Finish();
+  EXPECT_EQ(s.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(s.status().message().find("\"c\" has no training examples"), std::string_view::npos);
+  TrainingSetBuilder nothing({}, {});
+  EXPECT_EQ(nothing.Finish().status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(TrainingSetBuilder, EnforcesTheDataLimit) {
+  TrainingLimits limits;
+  limits.max_total_bytes = 10;
+  TrainingSetBuilder builder({}, limits);
+  EXPECT_EQ(builder.Add(Batch({{"0123456789ab", "x"}})).code(), absl::StatusCode::kResourceExhausted);
+  TrainingLimits text_limit;
+  text_limit.max_text_bytes = 3;
+  TrainingSetBuilder small({}, text_limit);
+  EXPECT_EQ(small.Add(Batch({{"abcd", "x"}})).code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(TrainingSetBuilder, RejectsEvaluationLabelsNoTrainingExampleHas) {
+  TrainingSetBuilder builder({}, {});
+  ASSERT_TRUE(builder.Add(Batch({{"a", "x"}, {"b", "y"}})).ok());
+  ASSERT_TRUE(builder.Add(Batch({{"c", "w"}}, v1::EVAL)).ok());
+  EXPECT_EQ(builder.Finish().status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace textclf

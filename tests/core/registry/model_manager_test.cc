@@ -1,0 +1,134 @@
+#include "core/registry/model_manager.h"
+
+#include <gtest/gtest.h>
+
+#include "core/common/files.h"
+#include "tests/core/registry/registry_test_support.h"
+#include "tests/support/test_support.h"
+
+namespace textclf::registry {
+namespace {
+
+class ModelManagerTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_TRUE(repo_.Initialize().ok()); }
+  v1::VersionPolicy Latest(int n) {
+    v1::VersionPolicy p;
+    p.set_latest(n);
+    return p;
+  }
+  testing::TempDir dir_;
+  Repository repo_{dir_.path() / "models"};
+};
+
+TEST_F(ModelManagerTest, LoadsTheLatestVersionByDefault) {
+  PublishSmallModel(repo_, "a");
+  PublishSmallModel(repo_, "a", 2);
+  ModelManager models(&repo_, Latest(1));
+  std::vector<std::string> failures;
+  models.ApplyPolicyToAll(&failures);
+  EXPECT_TRUE(failures.empty());
+  auto model = models.Get("a", 0);
+  ASSERT_TRUE(model.ok()) << model.status();
+  EXPECT_EQ((*model)->version(), 2);
+  EXPECT_EQ(models.Get("a", 1).status().code(), absl::StatusCode::kFailedPrecondition);
+  auto info = models.Describe("a");
+  ASSERT_TRUE(info.ok());
+  EXPECT_EQ(info->versions(0).state(), v1::AVAILABLE);
+  EXPECT_EQ(info->versions(1).state(), v1::LOADED);
+}
+
+TEST_F(ModelManagerTest, AllPolicyLoadsEveryVersion) {
+  PublishSmallModel(repo_, "a");
+  PublishSmallModel(repo_, "a", 2);
+  v1::VersionPolicy all;
+  all.set_all(true);
+  ModelManager models(&repo_, all);
+  std::vector<std::string> failures;
+  models.ApplyPolicyToAll(&failures);
+  EXPECT_TRUE(models.Get("a", 1).ok());
+  EXPECT_TRUE(models.Get("a", 2).ok());
+}
+
+TEST_F(ModelManagerTest, AModelInUseSurvivesItsUnload) {
+  PublishSmallModel(repo_, "a");
+  ModelManager models(&repo_, Latest(1));
+  ASSERT_TRUE(models.ApplyPolicy("a").ok());
+  std::shared_ptr<const Model> in_flight = *models.Get("a", 0);
+  ASSERT_TRUE(models.Unload("a", 0).ok());
+  EXPECT_EQ(models.Get("a", 0).status().code(), absl::StatusCode::kFailedPrecondition);
+  // The request holding it still runs to completion.
+  std::string text = "goal striker referee league";
+  std::vector<ModelInput> inputs = {{text, nullptr}};
+  ScoreMatrix out;
+  EXPECT_TRUE(in_flight->Run(inputs, Device{}, &out).ok());
+  EXPECT_EQ(out.rows, 1u);
+}
+
+TEST_F(ModelManagerTest, NewVersionsReplaceOldOnesUnderThePolicy) {
+  PublishSmallModel(repo_, "a");
+  ModelManager models(&repo_, Latest(1));
+  ASSERT_TRUE(models.ApplyPolicy("a").ok());
+  auto old_model = *models.Get("a", 0);
+  PublishSmallModel(repo_, "a", 2);
+  ASSERT_TRUE(models.ApplyPolicy("a").ok());
+  EXPECT_EQ((*models.Get("a", 0))->version(), 2);
+  EXPECT_EQ(old_model->version(), 1);
+  EXPECT_FALSE(models.Get("a", 1).ok());
+}
+
+TEST_F(ModelManagerTest, ExplicitLoadAddsAVersion) {
+  PublishSmallModel(repo_, "a");
+  PublishSmallModel(repo_, "a", 2);
+  ModelManager models(&repo_, Latest(1));
+  ASSERT_TRUE(models.ApplyPolicy("a").ok());
+  ASSERT_TRUE(models.Load("a", 1).ok());
+  EXPECT_TRUE(models.Get("a", 1).ok());
+  EXPECT_EQ((*models.Get("a", 0))->version(), 2);
+  EXPECT_EQ(models.Load("a", 5).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(models.Load("zzz", 0).status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(ModelManagerTest, ACorruptVersionFailsAloneAndSaysWhy) {
+  PublishSmallModel(repo_, "good");
+  v1::Manifest bad = PublishSmallModel(repo_, "bad");
+  const auto victim = repo_.VersionDir("bad", 1) / bad.files(0).path();
+  std::string content = *ReadFile(victim);
+  content[0] ^= 1;
+  ASSERT_TRUE(WriteFileDurably(victim, content).ok());
+  ModelManager models(&repo_, Latest(1));
+  std::vector<std::string> failures;
+  models.ApplyPolicyToAll(&failures);
+  ASSERT_EQ(failures.size(), 1u);
+  EXPECT_NE(failures[0].find(bad.files(0).path()), std::string::npos);
+  EXPECT_TRUE(models.Get("good", 0).ok());
+  auto get_bad = models.Get("bad", 1);
+  EXPECT_EQ(get_bad.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(get_bad.status().message().find("corrupt"), std::string_view::npos);
+  auto info = models.Describe("bad");
+  EXPECT_EQ(info->versions(0).state(), v1::FAILED);
+  EXPECT_EQ(*ReadFile(victim), content);  // nothing was "repaired" behind the user's back
+}
+
+TEST_F(ModelManagerTest, DeleteUnloadsAndRemoves) {
+  PublishSmallModel(repo_, "a");
+  PublishSmallModel(repo_, "a", 2);
+  ModelManager models(&repo_, Latest(2));
+  ASSERT_TRUE(models.ApplyPolicy("a").ok());
+  EXPECT_EQ(*models.Delete("a", 1), (std::vector<int64_t>{1}));
+  EXPECT_FALSE(models.Get("a", 1).ok());
+  EXPECT_TRUE(models.Get("a", 2).ok());
+  EXPECT_EQ(*models.Delete("a", 0), (std::vector<int64_t>{2}));
+  EXPECT_EQ(models.Get("a", 0).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_TRUE(models.List()->empty());
+}
+
+TEST_F(ModelManagerTest, UnknownModelsAreNotFound) {
+  ModelManager models(&repo_, Latest(1));
+  EXPECT_EQ(models.Get("nope", 0).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(models.Describe("nope").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(models.Get("../x", 0).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace textclf::registry

@@ -1,0 +1,30 @@
+#include "tests/core/registry/registry_test_support.h"
+
+#include <gtest/gtest.h>
+
+#include "core/common/thread_pool.h"
+#include "core/families/families.h"
+#include "tests/support/synthetic_corpus.h"
+
+namespace textclf::registry {
+
+v1::Manifest PublishSmallModel(Repository& repository, const std::string& name, uint64_t seed) {
+  auto corpus = testing::MakeTopicCorpus(2, 100, seed);
+  TrainingSet data{corpus.classes, corpus.texts, corpus.labels, {}, {}, {}, {}};
+  v1::TrainStart start;
+  start.set_model(name);
+  start.set_family(v1::ZEST);
+  ThreadPool pool(1);
+  CancellationToken cancel;
+  TrainContext ctx;
+  ctx.pool = &pool;
+  ctx.cancel = &cancel;
+  ctx.output_dir = *repository.CreateStagingDir(name);
+  auto manifest = (*FindFamily(v1::ZEST))->train(start, data, ctx);
+  EXPECT_TRUE(manifest.ok()) << manifest.status();
+  auto published = repository.Publish(ctx.output_dir, name, *manifest);
+  EXPECT_TRUE(published.ok()) << published.status();
+  return *published;
+}
+
+}  // namespace textclf::registry

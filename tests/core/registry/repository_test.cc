@@ -1,0 +1,136 @@
+#include "core/registry/repository.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "core/common/files.h"
+#include "core/common/proto_json.h"
+#include "tests/core/registry/registry_test_support.h"
+#include "tests/support/test_support.h"
+
+namespace textclf::registry {
+namespace {
+namespace fs = std::filesystem;
+
+class RepositoryTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_TRUE(repo_.Initialize().ok()); }
+  testing::TempDir dir_;
+  Repository repo_{dir_.path() / "models"};
+};
+
+TEST_F(RepositoryTest, PublishesIncreasingVersions) {
+  v1::Manifest first = PublishSmallModel(repo_, "news");
+  v1::Manifest second = PublishSmallModel(repo_, "news", 2);
+  EXPECT_EQ(first.version(), 1);
+  EXPECT_EQ(second.version(), 2);
+  EXPECT_EQ(*repo_.ListVersions("news"), (std::vector<int64_t>{1, 2}));
+  EXPECT_EQ(*repo_.ListModels(), (std::vector<std::string>{"news"}));
+  EXPECT_TRUE(fs::is_empty(dir_.path() / "models" / ".staging"));
+}
+
+TEST_F(RepositoryTest, ManifestRoundTripsThroughJsonOnDisk) {
+  v1::Manifest published = PublishSmallModel(repo_, "news");
+  auto read = repo_.ReadManifest("news", 1);
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_EQ(read->SerializeAsString(), published.SerializeAsString());
+  EXPECT_EQ(read->family(), v1::ZEST);
+  EXPECT_GT(read->files_size(), 0);
+  for (const auto& f : read->files()) {
+    EXPECT_EQ(f.sha256().size(), 64u);
+    EXPECT_EQ(fs::file_size(repo_.VersionDir("news", 1) / f.path()), f.size_bytes());
+  }
+}
+
+TEST_F(RepositoryTest, VerifiedFilesMatchTheirChecksums) {
+  v1::Manifest m = PublishSmallModel(repo_, "news");
+  auto files = repo_.ReadVerifiedFiles(m);
+  ASSERT_TRUE(files.ok()) << files.status();
+  EXPECT_EQ(files->contents.size(), static_cast<size_t>(m.files_size()));
+}
+
+TEST_F(RepositoryTest, ACorruptFileIsDataLossNamingTheFile) {
+  v1::Manifest m = PublishSmallModel(repo_, "news");
+  const fs::path victim = repo_.VersionDir("news", 1) / m.files(0).path();
+  std::string content = *ReadFile(victim);
+  content[content.size() / 2] ^= 0x55;
+  ASSERT_TRUE(WriteFileDurably(victim, content).ok());
+  auto files = repo_.ReadVerifiedFiles(m);
+  EXPECT_EQ(files.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_NE(files.status().message().find(m.files(0).path()), std::string_view::npos);
+  EXPECT_NE(files.status().message().find("corrupt"), std::string_view::npos);
+}
+
+TEST_F(RepositoryTest, ATruncatedOrMissingFileIsDataLoss) {
+  v1::Manifest m = PublishSmallModel(repo_, "news");
+  const fs::path victim = repo_.VersionDir("news", 1) / m.files(0).path();
+  fs::resize_file(victim, 10);
+  auto truncated = repo_.ReadVerifiedFiles(m);
+  EXPECT_EQ(truncated.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_NE(truncated.status().message().find("truncated"), std::string_view::npos);
+  fs::remove(victim);
+  auto missing = repo_.ReadVerifiedFiles(m);
+  EXPECT_EQ(missing.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_NE(missing.status().message().find("missing"), std::string_view::npos);
+}
+
+TEST_F(RepositoryTest, InitializeRemovesInterruptedPublishes) {
+  auto staging = repo_.CreateStagingDir("news");
+  ASSERT_TRUE(staging.ok());
+  ASSERT_TRUE(WriteFileDurably(*staging / "half.bin", "x").ok());
+  Repository again(dir_.path() / "models");
+  ASSERT_TRUE(again.Initialize().ok());
+  EXPECT_FALSE(fs::exists(*staging));
+  EXPECT_EQ(again.ListModels()->size(), 0u);
+}
+
+TEST_F(RepositoryTest, AFolderWithoutManifestIsNotAVersion) {
+  fs::create_directories(dir_.path() / "models" / "news" / "1");
+  EXPECT_TRUE(repo_.ListVersions("news")->empty());
+  EXPECT_TRUE(repo_.ListModels()->empty());
+}
+
+TEST_F(RepositoryTest, DeleteRemovesTheVersionAndThenTheModel) {
+  PublishSmallModel(repo_, "news");
+  PublishSmallModel(repo_, "news", 2);
+  ASSERT_TRUE(repo_.DeleteVersion("news", 1).ok());
+  EXPECT_EQ(*repo_.ListVersions("news"), (std::vector<int64_t>{2}));
+  EXPECT_FALSE(fs::exists(repo_.VersionDir("news", 1)));
+  ASSERT_TRUE(repo_.DeleteVersion("news", 2).ok());
+  EXPECT_FALSE(fs::exists(dir_.path() / "models" / "news"));
+  EXPECT_EQ(repo_.DeleteVersion("news", 2).code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(RepositoryTest, RecordsMetricsBesideTheImmutableManifest) {
+  v1::Manifest m = PublishSmallModel(repo_, "news");
+  v1::EvalMetrics metrics;
+  metrics.set_dataset("holdout");
+  metrics.set_accuracy(0.9);
+  ASSERT_TRUE(repo_.RecordMetrics("news", 1, metrics).ok());
+  metrics.set_dataset("other");
+  ASSERT_TRUE(repo_.RecordMetrics("news", 1, metrics).ok());
+  auto record = repo_.ReadMetrics("news", 1);
+  ASSERT_TRUE(record.ok());
+  EXPECT_EQ(record->by_dataset().size(), 2u);
+  EXPECT_DOUBLE_EQ(record->by_dataset().at("holdout").accuracy(), 0.9);
+  EXPECT_EQ(repo_.ReadManifest("news", 1)->SerializeAsString(), m.SerializeAsString());
+  EXPECT_EQ(repo_.RecordMetrics("news", 7, metrics).code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(RepositoryTest, RejectsUnsafeModelNames) {
+  for (const char* name : {"", "../x", "a/b", ".hidden", "-x", "a b"}) {
+    EXPECT_EQ(ValidateModelName(name).code(), absl::StatusCode::kInvalidArgument) << name;
+  }
+  EXPECT_TRUE(ValidateModelName("news-v2.1_b").ok());
+  EXPECT_EQ(repo_.ReadManifest("../etc", 1).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(RepositoryTest, UnknownModelsAndVersionsAreNotFound) {
+  EXPECT_EQ(repo_.ListVersions("nope").status().code(), absl::StatusCode::kNotFound);
+  PublishSmallModel(repo_, "news");
+  EXPECT_EQ(repo_.ReadManifest("news", 9).status().code(), absl::StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace textclf::registry

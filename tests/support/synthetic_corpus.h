@@ -1,0 +1,21 @@
+// Small labelled corpora with distinct vocabularies per class, for tests that need a model
+// that can be trained in milliseconds and must classify held-out texts correctly.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace textclf::testing {
+
+struct SyntheticCorpus {
+  std::vector<std::string> classes;
+  std::vector<std::string> texts;
+  std::vector<int> labels;
+};
+
+// `per_class` sentences for each of `num_classes` topics (at most 4), built from each topic's
+// own words plus shared filler words, deterministic for a seed.
+SyntheticCorpus MakeTopicCorpus(int num_classes, int per_class, uint64_t seed);
+
+}  // namespace textclf::testing
