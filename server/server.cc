@@ -42,6 +42,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(v1::ServerConfig config) {
   grpc::ServerBuilder builder;
   builder.AddListeningPort(absl::StrCat(config.host(), ":", config.port()), grpc::InsecureServerCredentials(),
                            &server->port_);
+  // gRPC shares ports (SO_REUSEPORT) by default: a second server on a busy port would start and
+  // silently split the connections. Refuse instead.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.RegisterService(server->service_.get());
   // Training batches can be large; the per-text and per-job limits are enforced by the service.
   builder.SetMaxReceiveMessageSize(64 << 20);

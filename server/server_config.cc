@@ -18,7 +18,7 @@ absl::StatusOr<v1::ServerConfig> ResolveServerConfig(v1::ServerConfig config) {
   if (config.models_dir().empty()) {
     return absl::InvalidArgumentError("no model repository: pass --models DIR or set models_dir");
   }
-  if (config.port() == 0) config.set_port(50051);
+  if (!config.has_port()) config.set_port(50051);
   if (config.port() < 0 || config.port() > 65535) {
     return absl::InvalidArgumentError(absl::StrCat("port must be in [0, 65535], got ", config.port()));
   }

@@ -7,6 +7,7 @@
 #include "absl/strings/str_join.h"
 #include "core/common/status_macros.h"
 #include "core/model/input_validation.h"
+#include "core/text/utf8.h"
 
 namespace textclf {
 
@@ -19,6 +20,9 @@ absl::Status TrainingSetBuilder::Add(const v1::ExampleBatch& batch) {
     RETURN_IF_ERROR(ValidateText(example.text(), limits_.max_text_bytes, what));
     if (example.label().empty()) {
       return absl::InvalidArgumentError(absl::StrCat(what, " has no label; every training example needs one"));
+    }
+    if (!text::IsValidUtf8(example.label())) {
+      return absl::InvalidArgumentError(absl::StrCat(what, " has a label that is not valid UTF-8"));
     }
     if (!declared_.empty() &&
         std::find(declared_.begin(), declared_.end(), example.label()) == declared_.end()) {
@@ -41,6 +45,11 @@ absl::Status TrainingSetBuilder::Add(const v1::ExampleBatch& batch) {
 
 absl::StatusOr<TrainingSet> TrainingSetBuilder::Finish() {
   TrainingSet set;
+  for (const std::string& name : declared_) {
+    if (name.empty() || !text::IsValidUtf8(name)) {
+      return absl::InvalidArgumentError("class names must be non-empty UTF-8");
+    }
+  }
   if (declared_.empty()) {
     std::set<std::string> seen;
     for (const Raw& r : train_) seen.insert(r.label);

@@ -82,6 +82,10 @@ void ModelManager::UnloadVersion(std::string_view name, int64_t version) {
 
 absl::Status ModelManager::ApplyPolicy(std::string_view name) {
   std::lock_guard<std::mutex> model_lock(ModelMutex(name));
+  return ApplyPolicyLocked(name);
+}
+
+absl::Status ModelManager::ApplyPolicyLocked(std::string_view name) {
   ASSIGN_OR_RETURN(std::vector<int64_t> on_disk, repository_->ListVersions(name));
   std::vector<int64_t> wanted = WantedVersions(on_disk);
   absl::Status first_error;
@@ -122,8 +126,15 @@ absl::StatusOr<std::shared_ptr<const Model>> ModelManager::Get(std::string_view 
     auto it = slots_.find(name);
     if (it != slots_.end()) {
       if (version == 0) {
+        const Slot* failed = nullptr;
         for (auto v = it->second.rbegin(); v != it->second.rend(); ++v) {
           if (v->second.state == v1::LOADED) return v->second.model;
+          if (v->second.state == v1::FAILED && failed == nullptr) failed = &v->second;
+        }
+        if (failed != nullptr) {
+          return absl::FailedPreconditionError(absl::StrCat("model \"", std::string(name),
+                                                            "\" has no loaded version; the latest failed to load: ",
+                                                            failed->message));
         }
       } else if (auto v = it->second.find(version); v != it->second.end()) {
         if (v->second.state == v1::LOADED) return v->second.model;
@@ -196,6 +207,8 @@ absl::StatusOr<std::vector<int64_t>> ModelManager::Delete(std::string_view name,
     RETURN_IF_ERROR(repository_->DeleteVersion(name, v));
     deleted.push_back(v);
   }
+  // Deleting the serving version lets the policy pick the next one, e.g. the previous version.
+  if (deleted.size() < on_disk.size()) RETURN_IF_ERROR(ApplyPolicyLocked(name));
   return deleted;
 }
 

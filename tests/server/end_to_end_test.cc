@@ -49,7 +49,7 @@ TEST(ClickbaitEndToEnd, TrainsClassifiesEvaluatesAndAnswersTheSameAfterARestart)
   // Classify: a few obvious texts and a few held-out ones, in one request.
   std::vector<std::string> texts = {"You Won't Believe What This Dog Did When His Owner Came Home",
                                     "Senate approves budget bill after lengthy debate over spending cuts"};
-  for (size_t i = 0; i < 6; ++i) texts.push_back(data.test.texts[i * 97]);
+  for (const std::string& t : ClickbaitTestSlice(3, 40).texts) texts.push_back(t);
   v1::ClassifyRequest request;
   request.set_model("clickbait");
   for (const auto& t : texts) request.add_texts(t);

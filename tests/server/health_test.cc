@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <google/protobuf/descriptor.pb.h>
 #include <grpcpp/grpcpp.h>
+#include <grpcpp/impl/client_unary_call.h>
 #include <gtest/gtest.h>
 
 #include <thread>
@@ -16,7 +17,6 @@ namespace {
 
 using probe = ::textclf::testprobe::HealthCheckResponse;
 using ::testing::Contains;
-using ::testing::HasSubstr;
 
 constexpr char kCheck[] = "/grpc.health.v1.Health/Check";
 constexpr char kWatch[] = "/grpc.health.v1.Health/Watch";

@@ -1,10 +1,12 @@
 #include "tests/server/server_test_support.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <fstream>
+#include <random>
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
@@ -48,7 +50,12 @@ const ClickbaitSplit& Clickbait() {
 }
 
 Labeled ClickbaitSlice(size_t per_class, size_t offset, size_t max_bytes) {
-  const Labeled& train = Clickbait().train;
+  return Interleave(Clickbait().train, per_class, offset, max_bytes);
+}
+
+Labeled ClickbaitTestSlice(size_t per_class, size_t offset) { return Interleave(Clickbait().test, per_class, offset); }
+
+Labeled Interleave(const Labeled& train, size_t per_class, size_t offset, size_t max_bytes) {
   std::map<std::string, std::vector<size_t>> by_class;
   std::map<std::string, size_t> skipped;
   for (size_t i = 0; i < train.size(); ++i) {

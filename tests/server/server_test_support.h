@@ -38,6 +38,10 @@ const ClickbaitSplit& Clickbait();
 // `per_class` examples of each class from the clickbait training side, starting at the
 // `offset`-th example of each class, each at most `max_bytes` long; in alternating class order.
 Labeled ClickbaitSlice(size_t per_class, size_t offset = 0, size_t max_bytes = 1 << 20);
+// The same from the held-out side.
+Labeled ClickbaitTestSlice(size_t per_class, size_t offset = 0);
+// The same from any labelled set.
+Labeled Interleave(const Labeled& from, size_t per_class, size_t offset = 0, size_t max_bytes = 1 << 20);
 
 // A loopback configuration: port 0, 127.0.0.1, 2 threads, the given model root.
 v1::ServerConfig TestConfig(const std::filesystem::path& models_dir);
@@ -45,7 +49,8 @@ v1::ServerConfig TestConfig(const std::filesystem::path& models_dir);
 // An in-process server and a client channel to it.
 class TestServer {
  public:
-  // Starts a server; on failure returns null and records a gtest failure.
+  // Starts a server (port 0 picks a free one); on failure returns null and records a gtest
+  // failure.
   static std::unique_ptr<TestServer> Start(const std::filesystem::path& models_dir,
                                            const std::function<void(v1::ServerConfig&)>& adjust = {});
   static std::unique_ptr<TestServer> Start(v1::ServerConfig config);

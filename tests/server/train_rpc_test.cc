@@ -104,7 +104,9 @@ class TrainRejectionTest : public TrainRpcTest {
     before_ = Snapshot();
   }
   void TearDown() override {
-    if (!before_.empty()) EXPECT_EQ(Snapshot(), before_) << "a refused Train call changed what is stored";
+    if (!before_.empty()) {
+      EXPECT_EQ(Snapshot(), before_) << "a refused Train call changed what is stored";
+    }
   }
   void ExpectRefused(const TrainCall& call, grpc::StatusCode code, const std::string& substring) {
     EXPECT_EQ(call.status.error_code(), code) << Describe(call.status);
@@ -142,6 +144,14 @@ TEST_F(TrainRejectionTest, RejectsAnEmptyText) {
   data.texts[9].clear();
   ExpectRefused(Train(server_->stub(), ZestStart("existing"), data), grpc::StatusCode::INVALID_ARGUMENT,
                 "example 10 is empty");
+}
+
+// The bad text is in the third batch: the server must not train on the two before it.
+TEST_F(TrainRejectionTest, RejectsInvalidUtf8) {
+  Labeled data = small_;
+  data.texts[250] = "bad \xff\xfe bytes";
+  ExpectRefused(Train(server_->stub(), ZestStart("existing"), data, {}, /*batch_size=*/100),
+                grpc::StatusCode::INVALID_ARGUMENT, "example 251 is not valid UTF-8");
 }
 
 TEST_F(TrainRejectionTest, RejectsALabelOutsideTheDeclaredClassNames) {
@@ -208,7 +218,7 @@ TEST_F(TrainRejectionTest, RejectsAConfigForAnotherFamily) {
 }
 
 TEST_F(TrainRejectionTest, RejectsInvalidModelNames) {
-  for (const std::string name : {"../escape", "", ".hidden", "has space", "a/b", std::string(129, 'x')}) {
+  for (const std::string& name : std::vector<std::string>{"../escape", "", ".hidden", "has space", "a/b", std::string(129, 'x')}) {
     SCOPED_TRACE(name);
     TrainCall call = Train(server_->stub(), ZestStart(name), small_);
     EXPECT_EQ(call.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << Describe(call.status);
