@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "absl/strings/str_join.h"
 #include "client/cli_common.h"
 #include "client/commands.h"
 #include "client/table.h"
@@ -88,13 +89,13 @@ void AddModelsCommand(CLI::App& app, int* exit_code) {
     *exit_code = Finish(status, response, o->json, [&] {
       Table table({"name", "family", "classes", "versions", "loaded"});
       for (const auto& m : response.models()) {
-        std::string versions, loaded;
+        std::vector<int64_t> versions, loaded;
         for (const auto& v : m.versions()) {
-          versions += (versions.empty() ? "" : ",") + std::to_string(v.version());
-          if (v.state() == v1::LOADED) loaded += (loaded.empty() ? "" : ",") + std::to_string(v.version());
+          versions.push_back(v.version());
+          if (v.state() == v1::LOADED) loaded.push_back(v.version());
         }
-        table.AddRow({m.name(), std::string(FamilyName(m.family())), std::to_string(m.classes_size()), versions,
-                      loaded.empty() ? "-" : loaded});
+        table.AddRow({m.name(), std::string(FamilyName(m.family())), std::to_string(m.classes_size()),
+                      absl::StrJoin(versions, ","), loaded.empty() ? "-" : absl::StrJoin(loaded, ",")});
       }
       table.Print(std::cout);
     });

@@ -9,32 +9,34 @@ namespace textclf::zest {
 
 namespace {
 
-// Frames carry no content size, checksum or dictionary id: we never decompress, and a header
-// whose size depends on the text's length would bias short texts.
-constexpr ZSTD_frameParameters kSizeOnlyFrame = {/*contentSizeFlag=*/0, /*checksumFlag=*/0,
-                                                 /*noDictIDFlag=*/1};
-
 // One compression context and output buffer per thread, shared by every model: a context works
 // with any dictionary, and creating one costs far more than a compression.
 struct ThreadCompressor {
   ZSTD_CCtx* cctx = ZSTD_createCCtx();
   std::string out;
+
+  ThreadCompressor() {
+    // Frames carry no content size, checksum or dictionary id: we never decompress, and a
+    // header whose size depends on the text's length would bias short texts.
+    ZSTD_CCtx_setParameter(cctx, ZSTD_c_contentSizeFlag, 0);
+    ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 0);
+    ZSTD_CCtx_setParameter(cctx, ZSTD_c_dictIDFlag, 0);
+  }
   ~ThreadCompressor() { ZSTD_freeCCtx(cctx); }
 
+  // Compression parameters come from the dictionary, digested at the model's level.
   size_t CompressWith(const std::string& text, const ZSTD_CDict* dict) {
     size_t bound = ZSTD_compressBound(text.size());
     if (out.size() < bound) out.resize(bound);
-    return ZSTD_compress_usingCDict_advanced(cctx, out.data(), out.size(), text.data(),
-                                             text.size(), dict, kSizeOnlyFrame);
+    ZSTD_CCtx_refCDict(cctx, dict);
+    return ZSTD_compress2(cctx, out.data(), out.size(), text.data(), text.size());
   }
 
   size_t CompressPlain(const std::string& text, int level) {
     size_t bound = ZSTD_compressBound(text.size());
     if (out.size() < bound) out.resize(bound);
-    ZSTD_CCtx_reset(cctx, ZSTD_reset_session_and_parameters);
+    ZSTD_CCtx_refCDict(cctx, nullptr);
     ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, level);
-    ZSTD_CCtx_setParameter(cctx, ZSTD_c_contentSizeFlag, 0);
-    ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 0);
     return ZSTD_compress2(cctx, out.data(), out.size(), text.data(), text.size());
   }
 };

@@ -28,6 +28,9 @@ class ZestModel final : public Model {
   absl::Status ComputeLogits(std::span<const ModelInput> batch, const Device& device,
                              std::vector<float>* logits) const;
 
+  // Texts per parallel chunk of a batch.
+  static size_t ChunkSize(size_t batch_size, size_t threads);
+
   const CompressorBank& bank() const { return *bank_; }
   const Preprocessor& preprocessor() const { return preprocessor_; }
 
