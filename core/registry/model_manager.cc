@@ -82,10 +82,6 @@ void ModelManager::UnloadVersion(std::string_view name, int64_t version) {
 
 absl::Status ModelManager::ApplyPolicy(std::string_view name) {
   std::lock_guard<std::mutex> model_lock(ModelMutex(name));
-  return ApplyPolicyLocked(name);
-}
-
-absl::Status ModelManager::ApplyPolicyLocked(std::string_view name) {
   ASSIGN_OR_RETURN(std::vector<int64_t> on_disk, repository_->ListVersions(name));
   std::vector<int64_t> wanted = WantedVersions(on_disk);
   absl::Status first_error;
@@ -201,14 +197,19 @@ absl::StatusOr<std::vector<int64_t>> ModelManager::Delete(std::string_view name,
   } else {
     return absl::NotFoundError(absl::StrCat("model \"", std::string(name), "\" has no version ", version));
   }
+  // The versions that will serve afterwards load first, so that deleting the serving version
+  // (or taking back a just-published one) never leaves the model without one.
+  std::vector<int64_t> remaining;
+  for (int64_t v : on_disk) {
+    if (std::find(targets.begin(), targets.end(), v) == targets.end()) remaining.push_back(v);
+  }
+  for (int64_t v : WantedVersions(remaining)) (void)LoadVersion(name, v);  // failures show as FAILED
   std::vector<int64_t> deleted;
   for (int64_t v : targets) {
     UnloadVersion(name, v);
     RETURN_IF_ERROR(repository_->DeleteVersion(name, v));
     deleted.push_back(v);
   }
-  // Deleting the serving version lets the policy pick the next one, e.g. the previous version.
-  if (deleted.size() < on_disk.size()) RETURN_IF_ERROR(ApplyPolicyLocked(name));
   return deleted;
 }
 

@@ -55,7 +55,6 @@ class ModelManager {
   };
 
   std::vector<int64_t> WantedVersions(const std::vector<int64_t>& on_disk) const;
-  absl::Status ApplyPolicyLocked(std::string_view name);  // the model's mutex is held
   absl::Status LoadVersion(std::string_view name, int64_t version);
   void UnloadVersion(std::string_view name, int64_t version);
   std::mutex& ModelMutex(std::string_view name);
