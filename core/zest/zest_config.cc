@@ -71,7 +71,9 @@ absl::StatusOr<v1::ZestConfig> ResolveConfig(const v1::ZestConfig& config, int n
   if (r.dict_k() == 0) r.set_dict_k(200);
   if (r.dict_d() == 0) r.set_dict_d(8);
   if (r.dict_f() == 0) r.set_dict_f(20);
-  if (r.dict_accel() == 0) r.set_dict_accel(1);
+  // Binary models train in a quarter less time with accel 4 at the same validation AUC on
+  // clickbait; multi-class models lost 0.1-0.3 points of accuracy with it, so keep 1 there.
+  if (r.dict_accel() == 0) r.set_dict_accel(binary ? 4 : 1);
   if (r.dict_d() != 6 && r.dict_d() != 8) {
     return absl::InvalidArgumentError(absl::StrCat("zest.dict_d must be 6 or 8, got ", r.dict_d()));
   }
