@@ -217,6 +217,7 @@ int RunServed(const Options& o, const data::Dataset& d, const v1::ModelConfig& c
   v1::ServerConfig server_config;
   server_config.set_models_dir(root.string());
   server_config.set_port(0);
+  server_config.set_metrics_port(0);
   server_config.set_host("127.0.0.1");
   server_config.set_threads(o.threads);
   auto server = server::Server::Start(server_config);

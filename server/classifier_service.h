@@ -1,5 +1,6 @@
 // The textclf.v1.Classifier gRPC service: adapts requests to core/ and core's results back to
-// responses. Each RPC lives in its own file (classify_rpc.cc, train_rpc.cc, ...).
+// responses. Each RPC lives in its own file (classify_rpc.cc, train_rpc.cc, ...). Classify uses
+// the callback API, so no gRPC thread waits for a model; the long streaming RPCs stay synchronous.
 #pragma once
 
 #include <atomic>
@@ -9,12 +10,12 @@
 
 namespace textclf::server {
 
-class ClassifierService final : public v1::Classifier::Service {
+class ClassifierService final : public v1::Classifier::WithCallbackMethod_Classify<v1::Classifier::Service> {
  public:
   explicit ClassifierService(ServiceDeps deps) : deps_(std::move(deps)) {}
 
-  grpc::Status Classify(grpc::ServerContext* context, const v1::ClassifyRequest* request,
-                        v1::ClassifyResponse* response) override;
+  grpc::ServerUnaryReactor* Classify(grpc::CallbackServerContext* context, const v1::ClassifyRequest* request,
+                                     v1::ClassifyResponse* response) override;
   grpc::Status Train(grpc::ServerContext* context,
                      grpc::ServerReaderWriter<v1::TrainResponse, v1::TrainRequest>* stream) override;
   grpc::Status Evaluate(grpc::ServerContext* context, grpc::ServerReader<v1::EvaluateRequest>* reader,

@@ -5,7 +5,7 @@
 #include <random>
 
 #include "absl/strings/str_cat.h"
-#include "core/common/stopwatch.h"
+#include "core/runtime/inference_request.h"
 #include "core/model/input_validation.h"
 #include "server/classifier_service.h"
 #include "server/grpc_status.h"
@@ -75,37 +75,61 @@ std::string ClassifierService::NextRequestId() {
   return absl::StrCat(absl::Hex(process_tag & 0xffffff, absl::kZeroPad6), "-", ++request_counter_);
 }
 
-grpc::Status ClassifierService::Classify(grpc::ServerContext* context, const v1::ClassifyRequest* request,
-                                         v1::ClassifyResponse* response) {
-  if (absl::Status s = ValidateRequest(*request, deps_.limits); !s.ok()) return ToGrpcStatus(s);
+grpc::ServerUnaryReactor* ClassifierService::Classify(grpc::CallbackServerContext* context,
+                                                      const v1::ClassifyRequest* request,
+                                                      v1::ClassifyResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  auto fail = [reactor](const absl::Status& s) {
+    reactor->Finish(ToGrpcStatus(s));
+    return reactor;
+  };
+  if (absl::Status s = ValidateRequest(*request, deps_.limits); !s.ok()) return fail(s);
   auto model = deps_.models->Get(request->model(), request->version());
-  if (!model.ok()) return ToGrpcStatus(model.status());
-  const Model& m = **model;
+  if (!model.ok()) return fail(model.status());
+  std::shared_ptr<const Model> m = *model;
 
-  std::vector<ModelInput> inputs;
-  inputs.reserve(request->texts_size() + request->tensors_size());
-  for (const std::string& text : request->texts()) inputs.push_back(ModelInput{text, nullptr});
-  for (const v1::Tensor& tensor : request->tensors()) inputs.push_back(ModelInput{{}, &tensor});
-  for (size_t i = 0; i < inputs.size(); ++i) {
-    if (absl::Status s = m.ValidateInput(inputs[i]); !s.ok()) {
-      return ToGrpcStatus(absl::InvalidArgumentError(absl::StrCat("input ", i, ": ", std::string(s.message()))));
+  auto job = std::make_shared<runtime::InferenceRequest>();
+  job->inputs.reserve(request->texts_size() + request->tensors_size());
+  for (const std::string& text : request->texts()) job->inputs.push_back(ModelInput{text, nullptr});
+  for (const v1::Tensor& tensor : request->tensors()) job->inputs.push_back(ModelInput{{}, &tensor});
+  for (size_t i = 0; i < job->inputs.size(); ++i) {
+    if (absl::Status s = m->ValidateInput(job->inputs[i]); !s.ok()) {
+      return fail(absl::InvalidArgumentError(absl::StrCat("input ", i, ": ", std::string(s.message()))));
     }
   }
-  if (context->IsCancelled()) return grpc::Status(grpc::StatusCode::CANCELLED, "the client cancelled");
+  auto batcher = deps_.runtime->BatcherFor(*m);
+  if (!batcher.ok()) return fail(batcher.status());
 
-  Stopwatch compute;
-  ScoreMatrix out;
-  Device device{Device::Kind::kCpu, 0, deps_.cpu_pool};
-  if (absl::Status s = m.Run(inputs, device, &out); !s.ok()) return ToGrpcStatus(s);
-  response->set_compute_us(compute.micros());
-  response->set_queue_us(0);
-  response->set_model(m.name());
-  response->set_version(m.version());
-  response->set_request_id(NextRequestId());
-  for (size_t i = 0; i < inputs.size(); ++i) {
-    FillPrediction(m, out, i, request->top_k(), request->all_scores(), response->add_predictions());
+  job->priority = request->priority();
+  const auto client_deadline = context->deadline();
+  if (client_deadline != std::chrono::system_clock::time_point::max()) {
+    job->deadline = runtime::Clock::now() +
+                    std::chrono::duration_cast<runtime::Clock::duration>(client_deadline - std::chrono::system_clock::now());
   }
-  return grpc::Status::OK;
+  job->is_cancelled = [context] { return context->IsCancelled(); };
+  // Runs on a runtime thread once every text is scored (or the request failed); the request and
+  // response messages live until Finish.
+  job->on_done = [this, reactor, request, response, m](runtime::InferenceRequest& done) {
+    if (!done.status.ok()) {
+      reactor->Finish(ToGrpcStatus(done.status));
+      return;
+    }
+    response->set_model(m->name());
+    response->set_version(m->version());
+    response->set_request_id(NextRequestId());
+    response->set_queue_us(done.queue_us);
+    response->set_compute_us(done.compute_us);
+    runtime::PredictionLog::Entry entry{m->name(), m->version(), {}};
+    entry.predicted.reserve(done.inputs.size());
+    for (size_t i = 0; i < done.inputs.size(); ++i) {
+      FillPrediction(*m, done.results, i, request->top_k(), request->all_scores(), response->add_predictions());
+      entry.predicted.push_back(static_cast<int>(done.results.Argmax(i)));
+    }
+    if (deps_.predictions != nullptr) deps_.predictions->Record(response->request_id(), std::move(entry));
+    reactor->Finish(grpc::Status::OK);
+  };
+  if (absl::Status s = (*batcher)->Enqueue(job); !s.ok()) return fail(s);
+  return reactor;
 }
 
 }  // namespace textclf::server

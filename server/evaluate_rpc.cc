@@ -4,6 +4,7 @@
 #include "absl/strings/str_join.h"
 #include "core/common/stopwatch.h"
 #include "core/eval/model_evaluation.h"
+#include "core/runtime/inference_request.h"
 #include "core/model/input_validation.h"
 #include "google/protobuf/util/time_util.h"
 #include "server/classifier_service.h"
@@ -26,7 +27,7 @@ grpc::Status ClassifierService::Evaluate(grpc::ServerContext* context,
   if (!loaded.ok()) return ToGrpcStatus(loaded.status());
   const Model& model = **loaded;
   eval::MetricsAccumulator metrics = eval::AccumulatorFor(model);
-  Device device{Device::Kind::kCpu, 0, deps_.cpu_pool};
+  const int positive = model.positive_class();
   Stopwatch watch;
   std::vector<std::string> texts;
   std::vector<int> labels;
@@ -53,8 +54,18 @@ grpc::Status ClassifierService::Evaluate(grpc::ServerContext* context,
       texts.push_back(example.text());
       labels.push_back(label);
     }
-    if (absl::Status s = eval::AddPredictions(model, texts, labels, device, 256, &metrics); !s.ok()) {
-      return ToGrpcStatus(s);
+    // Evaluation traffic goes through the model's queue as BULK work, so that it never holds up
+    // interactive requests for long.
+    auto job = std::make_shared<runtime::InferenceRequest>();
+    job->priority = v1::BULK;
+    job->is_cancelled = [context] { return context->IsCancelled(); };
+    for (const std::string& text : texts) job->inputs.push_back(ModelInput{text, nullptr});
+    if (job->inputs.empty()) continue;
+    if (absl::Status s = deps_.runtime->RunAndWait(model, job); !s.ok()) return ToGrpcStatus(s);
+    for (size_t i = 0; i < job->results.rows; ++i) {
+      metrics.Add(labels[i], static_cast<int>(job->results.Argmax(i)),
+                  std::span<const float>(job->results.probability_row(i), job->results.cols),
+                  positive >= 0 ? job->results.score_row(i)[positive] : 0.0);
     }
   }
   if (seen == 0) {
@@ -68,6 +79,7 @@ grpc::Status ClassifierService::Evaluate(grpc::ServerContext* context,
   if (absl::Status s = deps_.models->repository().RecordMetrics(model.name(), model.version(), m); !s.ok()) {
     return ToGrpcStatus(s);
   }
+  if (deps_.observer != nullptr) deps_.observer->OnEvaluation(model.name(), model.version(), m);
   response->set_model(model.name());
   response->set_version(model.version());
   *response->mutable_metrics() = std::move(m);

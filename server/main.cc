@@ -20,12 +20,13 @@ void OnSignal(int) { g_stop = 1; }
 int main(int argc, char** argv) {
   CLI::App app{"textclf-server: trains, stores and serves text classifiers over gRPC"};
   std::string config_file, models_dir, host;
-  int port = -1, threads = -1;
+  int port = -1, threads = -1, metrics_port = -2;
   app.add_option("--config", config_file, "JSON server configuration (textclf.v1.ServerConfig)");
   app.add_option("--models", models_dir, "model repository folder (created if missing)");
   app.add_option("--port", port, "gRPC port (default 50051; 0 picks a free one)");
   app.add_option("--host", host, "address to listen on (default 0.0.0.0)");
   app.add_option("--threads", threads, "CPU threads for model work (default: all cores)");
+  app.add_option("--metrics-port", metrics_port, "Prometheus /metrics port (default 9464; 0 picks one, -1 disables)");
   CLI11_PARSE(app, argc, argv);
 
   textclf::v1::ServerConfig config;
@@ -41,6 +42,7 @@ int main(int argc, char** argv) {
   if (port >= 0) config.set_port(port);
   if (!host.empty()) config.set_host(host);
   if (threads >= 0) config.set_threads(threads);
+  if (metrics_port >= -1) config.set_metrics_port(metrics_port);
 
   auto server = textclf::server::Server::Start(config);
   if (!server.ok()) {
@@ -51,7 +53,9 @@ int main(int argc, char** argv) {
     std::cerr << "textclf-server: model not loaded: " << failure << "\n";
   }
   std::cerr << "textclf-server: serving " << (*server)->config().models_dir() << " on port "
-            << (*server)->port() << std::endl;
+            << (*server)->port();
+  if ((*server)->metrics_port() > 0) std::cerr << ", metrics on port " << (*server)->metrics_port();
+  std::cerr << std::endl;
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);
   while (!g_stop) std::this_thread::sleep_for(std::chrono::milliseconds(100));

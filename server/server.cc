@@ -13,27 +13,54 @@
 #include "core/registry/model_manager.h"
 #include "core/registry/repository.h"
 #include "server/classifier_service.h"
+#include "core/runtime/inference_runtime.h"
+#include "core/runtime/prediction_log.h"
+#include "core/runtime/statistics_collector.h"
+#include "server/metrics/metrics_endpoint.h"
+#include "server/metrics/prometheus_metrics.h"
 #include "server/server_config.h"
 
 namespace textclf::server {
 
 inline constexpr char kServiceName[] = "textclf.v1.Classifier";
 
+// CUDA devices tensor models may use; none in a build without CUDA.
+int CudaDeviceCount() { return 0; }
+
 absl::StatusOr<std::unique_ptr<Server>> Server::Start(v1::ServerConfig config) {
   ASSIGN_OR_RETURN(config, ResolveServerConfig(std::move(config)));
   std::unique_ptr<Server> server(new Server());
   server->config_ = config;
+  server->metrics_ = std::make_unique<PrometheusMetrics>();
+  server->statistics_ = std::make_unique<runtime::StatisticsCollector>();
+  server->observers_ = std::make_unique<runtime::ObserverList>();
+  server->observers_->Add(server->metrics_.get());
+  server->observers_->Add(server->statistics_.get());
+  if (config.metrics_port() >= 0) {
+    ASSIGN_OR_RETURN(server->metrics_endpoint_,
+                     MetricsEndpoint::Start(config.host(), config.metrics_port(), server->metrics_->registry()));
+  }
+  server->predictions_ = std::make_unique<runtime::PredictionLog>(config.feedback_log_texts(), config.feedback_window());
   server->repository_ = std::make_unique<registry::Repository>(config.models_dir());
   RETURN_IF_ERROR(server->repository_->Initialize());
   server->cpu_pool_ = std::make_unique<ThreadPool>(config.threads());
-  server->models_ = std::make_unique<registry::ModelManager>(server->repository_.get(), config.version_policy());
+  std::map<std::string, v1::ModelConfig> overrides(config.model_overrides().begin(), config.model_overrides().end());
+  server->runtime_ = std::make_unique<runtime::InferenceRuntime>(server->cpu_pool_.get(), server->observers_.get(),
+                                                                 std::move(overrides), CudaDeviceCount());
+  server->models_ = std::make_unique<registry::ModelManager>(server->repository_.get(), config.version_policy(),
+                                                             server->runtime_.get());
   server->models_->ApplyPolicyToAll(&server->load_failures_);
-  server->jobs_ = std::make_unique<JobPool>(config.limits().max_concurrent_jobs(),
-                                            config.limits().max_queued_jobs());
+  runtime::RuntimeObserver* observers = server->observers_.get();
+  server->jobs_ = std::make_unique<JobPool>(config.limits().max_concurrent_jobs(), config.limits().max_queued_jobs(),
+                                            [observers](int running) { observers->OnJobsRunning("train", running); });
   ServiceDeps deps;
   deps.models = server->models_.get();
+  deps.runtime = server->runtime_.get();
   deps.cpu_pool = server->cpu_pool_.get();
   deps.jobs = server->jobs_.get();
+  deps.predictions = server->predictions_.get();
+  deps.statistics = server->statistics_.get();
+  deps.observer = server->observers_.get();
   deps.limits = config.limits();
   server->service_ = std::make_unique<ClassifierService>(deps);
 
@@ -60,6 +87,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(v1::ServerConfig config) {
 }
 
 Server::~Server() { Shutdown(); }
+
+int Server::metrics_port() const { return metrics_endpoint_ ? metrics_endpoint_->port() : 0; }
 
 void Server::Shutdown(double grace_seconds) {
   if (shut_down_ || grpc_server_ == nullptr) return;

@@ -22,9 +22,18 @@ class Repository;
 }  // namespace registry
 }  // namespace textclf
 
+namespace textclf::runtime {
+class InferenceRuntime;
+class ObserverList;
+class PredictionLog;
+class StatisticsCollector;
+}  // namespace textclf::runtime
+
 namespace textclf::server {
 
 class ClassifierService;
+class MetricsEndpoint;
+class PrometheusMetrics;
 
 class Server {
  public:
@@ -33,6 +42,8 @@ class Server {
   ~Server();
 
   int port() const { return port_; }
+  // The /metrics port, or 0 when metrics are off.
+  int metrics_port() const;
   const v1::ServerConfig& config() const { return config_; }
   // Problems met while loading models at start; the server serves everything else.
   const std::vector<std::string>& load_failures() const { return load_failures_; }
@@ -47,9 +58,17 @@ class Server {
   v1::ServerConfig config_;
   int port_ = 0;
   std::vector<std::string> load_failures_;
+  // Declared in dependency order: members are destroyed bottom-up, so the gRPC server stops
+  // first, then training jobs, then models (whose queues drain), then the runtime.
+  std::unique_ptr<PrometheusMetrics> metrics_;
+  std::unique_ptr<runtime::StatisticsCollector> statistics_;
+  std::unique_ptr<runtime::ObserverList> observers_;
+  std::unique_ptr<MetricsEndpoint> metrics_endpoint_;
+  std::unique_ptr<runtime::PredictionLog> predictions_;
   std::unique_ptr<registry::Repository> repository_;
-  std::unique_ptr<registry::ModelManager> models_;
   std::unique_ptr<ThreadPool> cpu_pool_;
+  std::unique_ptr<runtime::InferenceRuntime> runtime_;
+  std::unique_ptr<registry::ModelManager> models_;
   std::unique_ptr<JobPool> jobs_;
   std::unique_ptr<ClassifierService> service_;
   std::unique_ptr<grpc::Server> grpc_server_;

@@ -34,6 +34,16 @@ absl::StatusOr<v1::ServerConfig> ResolveServerConfig(v1::ServerConfig config) {
       limits->max_train_bytes() < 0 || limits->max_concurrent_jobs() < 0 || limits->max_queued_jobs() < 0) {
     return absl::InvalidArgumentError("limits must not be negative");
   }
+  if (!config.has_metrics_port()) config.set_metrics_port(9464);
+  if (config.metrics_port() < -1 || config.metrics_port() > 65535) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("metrics_port must be in [0, 65535], or -1 for no metrics; got ", config.metrics_port()));
+  }
+  if (config.feedback_log_texts() == 0) config.set_feedback_log_texts(100000);
+  if (config.feedback_window() == 0) config.set_feedback_window(1000);
+  if (config.feedback_log_texts() < 0 || config.feedback_window() < 0) {
+    return absl::InvalidArgumentError("feedback_log_texts and feedback_window must be positive");
+  }
   if (config.version_policy().policy_case() == v1::VersionPolicy::POLICY_NOT_SET) {
     config.mutable_version_policy()->set_latest(1);
   }

@@ -1,19 +1,27 @@
-// What the gRPC service needs from the rest of the server: models, CPU threads, the training
-// job pool and the limits from the server configuration.
+// What the gRPC service needs from the rest of the server: models, the serving runtime, the
+// training job pool, the observers and the limits from the server configuration.
 #pragma once
 
 #include "core/common/thread_pool.h"
 #include "core/jobs/job_pool.h"
 #include "core/registry/model_manager.h"
+#include "core/runtime/inference_runtime.h"
+#include "core/runtime/prediction_log.h"
+#include "core/runtime/runtime_observer.h"
+#include "core/runtime/statistics_collector.h"
 #include "textclf/v1/server_config.pb.h"
 
 namespace textclf::server {
 
 struct ServiceDeps {
   registry::ModelManager* models = nullptr;
+  runtime::InferenceRuntime* runtime = nullptr;
   ThreadPool* cpu_pool = nullptr;
   JobPool* jobs = nullptr;
-  v1::ServerLimits limits;  // resolved: every field set
+  runtime::PredictionLog* predictions = nullptr;
+  runtime::StatisticsCollector* statistics = nullptr;
+  runtime::RuntimeObserver* observer = nullptr;  // every observer, for evaluations and feedback
+  v1::ServerLimits limits;                       // resolved: every field set
 };
 
 }  // namespace textclf::server

@@ -131,7 +131,10 @@ grpc::Status ClassifierService::Train(grpc::ServerContext* context,
   v1::TrainResult* result = response.mutable_result();
   result->set_version(version);
   result->set_train_seconds(outcome->seconds);
-  if (outcome->eval) *result->mutable_eval_metrics() = *outcome->eval;
+  if (outcome->eval) {
+    *result->mutable_eval_metrics() = *outcome->eval;
+    if (deps_.observer != nullptr) deps_.observer->OnEvaluation(start.model(), version, *outcome->eval);
+  }
   if (auto info = deps_.models->Describe(start.model()); info.ok()) *result->mutable_model() = *info;
   if (client_gone || context->IsCancelled() || !stream->Write(response)) {
     // The client went away between publishing and hearing of it: it never learned of this

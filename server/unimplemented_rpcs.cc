@@ -10,16 +10,4 @@ grpc::Status ClassifierService::Quantize(grpc::ServerContext*,
                       "into this server yet");
 }
 
-grpc::Status ClassifierService::Feedback(grpc::ServerContext*, const v1::FeedbackRequest*,
-                                         v1::FeedbackResponse*) {
-  return grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
-                      "Feedback needs the online accuracy metrics of the serving runtime, not built yet");
-}
-
-grpc::Status ClassifierService::ModelStatistics(grpc::ServerContext*, const v1::ModelStatisticsRequest*,
-                                                v1::ModelStatisticsResponse*) {
-  return grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
-                      "ModelStatistics needs the serving runtime's metrics, not built yet");
-}
-
 }  // namespace textclf::server

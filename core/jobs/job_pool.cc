@@ -4,8 +4,10 @@
 
 namespace textclf {
 
-JobPool::JobPool(int max_running, int max_queued)
-    : max_running_(max_running < 1 ? 1 : max_running), max_queued_(max_queued < 0 ? 0 : max_queued) {
+JobPool::JobPool(int max_running, int max_queued, std::function<void(int running)> on_running)
+    : max_running_(max_running < 1 ? 1 : max_running),
+      max_queued_(max_queued < 0 ? 0 : max_queued),
+      on_running_(std::move(on_running)) {
   for (int i = 0; i < max_running_; ++i) threads_.emplace_back([this] { Worker(); });
 }
 
@@ -53,10 +55,12 @@ void JobPool::Worker() {
       job = std::move(queue_.front());
       queue_.pop_front();
       ++running_;
+      if (on_running_) on_running_(running_);
     }
     job();
     std::lock_guard<std::mutex> lock(mu_);
     --running_;
+    if (on_running_) on_running_(running_);
   }
 }
 

@@ -16,7 +16,8 @@ namespace textclf {
 
 class JobPool {
  public:
-  JobPool(int max_running, int max_queued);
+  // `on_running` (may be empty) hears the number of running jobs whenever it changes.
+  JobPool(int max_running, int max_queued, std::function<void(int running)> on_running = {});
   ~JobPool();  // finishes running and queued jobs
   JobPool(const JobPool&) = delete;
   JobPool& operator=(const JobPool&) = delete;
@@ -31,6 +32,7 @@ class JobPool {
 
   const int max_running_;
   const int max_queued_;
+  std::function<void(int)> on_running_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::deque<std::function<void()>> queue_;

@@ -4,13 +4,30 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/common/files.h"
+#include "core/common/stopwatch.h"
 #include "core/common/status_macros.h"
 #include "core/families/families.h"
 
 namespace textclf::registry {
 
-ModelManager::ModelManager(Repository* repository, v1::VersionPolicy policy)
-    : repository_(repository), policy_(std::move(policy)) {}
+ModelManager::ModelManager(Repository* repository, v1::VersionPolicy policy, ModelObserver* observer)
+    : repository_(repository), policy_(std::move(policy)), observer_(observer) {}
+
+ModelManager::~ModelManager() {
+  std::vector<std::shared_ptr<const Model>> loaded;
+  {
+    std::unique_lock lock(mu_);
+    for (auto& [name, versions] : slots_) {
+      for (auto& [v, slot] : versions) {
+        if (slot.model != nullptr) loaded.push_back(slot.model);
+      }
+    }
+    slots_.clear();
+  }
+  if (observer_ != nullptr) {
+    for (const auto& model : loaded) observer_->OnUnloaded(model);
+  }
+}
 
 std::mutex& ModelManager::ModelMutex(std::string_view name) {
   std::lock_guard<std::mutex> lock(model_mus_mu_);
@@ -57,7 +74,11 @@ absl::Status ModelManager::LoadVersion(std::string_view name, int64_t version) {
     if (slot.state == v1::LOADED) return absl::OkStatus();
     slot.state = v1::LOADING;
   }
+  Stopwatch watch;
   auto model = LoadDetached(name, version);
+  if (model.ok() && observer_ != nullptr) {
+    if (absl::Status s = observer_->OnLoaded(*model, watch.seconds()); !s.ok()) model = s;
+  }
   std::unique_lock lock(mu_);
   Slot& slot = slots_[std::string(name)][version];
   if (!model.ok()) {
@@ -73,11 +94,18 @@ absl::Status ModelManager::LoadVersion(std::string_view name, int64_t version) {
 }
 
 void ModelManager::UnloadVersion(std::string_view name, int64_t version) {
-  std::unique_lock lock(mu_);
-  auto it = slots_.find(name);
-  if (it == slots_.end()) return;
-  it->second.erase(version);  // requests still running keep their shared_ptr
-  if (it->second.empty()) slots_.erase(it);
+  std::shared_ptr<const Model> unloaded;
+  {
+    std::unique_lock lock(mu_);
+    auto it = slots_.find(name);
+    if (it == slots_.end()) return;
+    if (auto v = it->second.find(version); v != it->second.end()) {
+      unloaded = std::move(v->second.model);
+      it->second.erase(v);  // requests still running keep their shared_ptr
+    }
+    if (it->second.empty()) slots_.erase(it);
+  }
+  if (unloaded != nullptr && observer_ != nullptr) observer_->OnUnloaded(unloaded);
 }
 
 absl::Status ModelManager::ApplyPolicy(std::string_view name) {
@@ -176,12 +204,16 @@ absl::StatusOr<v1::ModelInfo> ModelManager::Unload(std::string_view name, int64_
     if (version != 0 && std::find(on_disk.begin(), on_disk.end(), version) == on_disk.end()) {
       return absl::NotFoundError(absl::StrCat("model \"", std::string(name), "\" has no version ", version));
     }
+    std::vector<int64_t> targets;
     if (version == 0) {
-      std::unique_lock lock(mu_);
-      slots_.erase(std::string(name));
+      std::shared_lock lock(mu_);
+      if (auto it = slots_.find(name); it != slots_.end()) {
+        for (const auto& [v, slot] : it->second) targets.push_back(v);
+      }
     } else {
-      UnloadVersion(name, version);
+      targets.push_back(version);
     }
+    for (int64_t v : targets) UnloadVersion(name, v);
   }
   return Describe(name);
 }

@@ -12,6 +12,7 @@
 
 #include "absl/status/statusor.h"
 #include "core/model/model.h"
+#include "core/registry/model_observer.h"
 #include "core/registry/repository.h"
 #include "textclf/v1/server_config.pb.h"
 #include "textclf/v1/service.pb.h"
@@ -20,7 +21,10 @@ namespace textclf::registry {
 
 class ModelManager {
  public:
-  ModelManager(Repository* repository, v1::VersionPolicy policy);
+  // `observer` (may be null) hears of every version that starts or stops serving.
+  ModelManager(Repository* repository, v1::VersionPolicy policy, ModelObserver* observer = nullptr);
+  // Unloads everything, telling the observer.
+  ~ModelManager();
 
   // Loads, for every model on disk, the versions the policy names and unloads the others.
   // Models that fail to load are reported in `failures` and the rest keep serving.
@@ -61,6 +65,7 @@ class ModelManager {
 
   Repository* repository_;
   v1::VersionPolicy policy_;
+  ModelObserver* observer_;
   mutable std::shared_mutex mu_;  // guards slots_
   std::map<std::string, std::map<int64_t, Slot>, std::less<>> slots_;
   std::mutex model_mus_mu_;

@@ -80,6 +80,8 @@ v1::ServerConfig TestConfig(const fs::path& models_dir) {
   v1::ServerConfig config;
   config.set_models_dir(models_dir.string());
   config.set_port(0);
+  // Off unless a test asks: civetweb takes two seconds to stop once it has started.
+  config.set_metrics_port(-1);
   config.set_host("127.0.0.1");
   config.set_threads(2);
   return config;

@@ -34,25 +34,5 @@ TEST_F(UnimplementedRpcsTest, QuantizeAnswersUnimplemented) {
   EXPECT_THAT(status.error_message(), HasSubstr("CNN"));
 }
 
-TEST_F(UnimplementedRpcsTest, FeedbackAnswersUnimplemented) {
-  grpc::ClientContext context;
-  v1::FeedbackRequest request;
-  request.set_model("m");
-  v1::FeedbackResponse response;
-  grpc::Status status = server_->stub().Feedback(&context, request, &response);
-  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNIMPLEMENTED) << Describe(status);
-  EXPECT_THAT(status.error_message(), HasSubstr("Feedback"));
-}
-
-TEST_F(UnimplementedRpcsTest, ModelStatisticsAnswersUnimplemented) {
-  grpc::ClientContext context;
-  v1::ModelStatisticsRequest request;
-  request.set_model("m");
-  v1::ModelStatisticsResponse response;
-  grpc::Status status = server_->stub().ModelStatistics(&context, request, &response);
-  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNIMPLEMENTED) << Describe(status);
-  EXPECT_THAT(status.error_message(), HasSubstr("ModelStatistics"));
-}
-
 }  // namespace
 }  // namespace textclf::testing

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Serving benchmark: starts the built textclf-server on a free port with a temporary model root,
+# trains a Zest model on clickbait, measures the transport ceiling (health checks only) and then
+# Classify at concurrency 1,8,32,128 with batch sizes 1 and 64, printing one JSON object per step
+# on stdout and a closing summary object with served throughput / ceiling. Builds nothing: run
+# scripts/build first (TEXTCLF_BUILD_DIR picks another build folder).
+# Knobs: SWEEP_DURATION (seconds per step, default 3), SWEEP_WARMUP (default 1),
+# SWEEP_CONCURRENCY (default 1,8,32,128), SWEEP_BATCHES (default "1 64"), SWEEP_PLOT_DIR (where
+# to draw each batch size's latency/throughput plot; none by default).
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+bin="${TEXTCLF_BUILD_DIR:-$root/build}"
+data="${TEXTCLF_DATA:-$root/../shared/data}"
+csv="$data/clickbait/clickbait_data.csv"
+duration="${SWEEP_DURATION:-3}"
+warmup="${SWEEP_WARMUP:-1}"
+concurrency="${SWEEP_CONCURRENCY:-1,8,32,128}"
+batches="${SWEEP_BATCHES:-1 64}"
+server_bin="$bin/server/textclf-server"
+cli="$bin/client/textclf"
+loadgen="$bin/client/loadgen/textclf-loadgen"
+
+for tool in "$server_bin" "$cli" "$loadgen"; do
+  [[ -x "$tool" ]] || { echo "serve_sweep: $tool is missing; build first (scripts/build)" >&2; exit 2; }
+done
+[[ -f "$csv" ]] || { echo "serve_sweep: $csv not found; set TEXTCLF_DATA" >&2; exit 2; }
+
+work="$(mktemp -d)"
+server_pid=""
+cleanup() {
+  if [[ -n "$server_pid" ]]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+# Port 0: the server picks a free port and names it on stderr.
+extra=()
+if "$server_bin" --help 2>&1 | grep -q -- --metrics-port; then extra+=(--metrics-port -1); fi
+"$server_bin" --models "$work/models" --port 0 --host 127.0.0.1 "${extra[@]}" 2>"$work/server.log" &
+server_pid=$!
+port=""
+for _ in $(seq 100); do
+  port="$(grep -oE 'on port [0-9]+' "$work/server.log" | head -1 | grep -oE '[0-9]+' || true)"
+  [[ -n "$port" ]] && break
+  kill -0 "$server_pid" 2>/dev/null || { cat "$work/server.log" >&2; exit 1; }
+  sleep 0.1
+done
+[[ -n "$port" ]] || { echo "serve_sweep: the server did not start" >&2; cat "$work/server.log" >&2; exit 1; }
+target="127.0.0.1:$port"
+echo "serve_sweep: server on $target, $(nproc) CPUs; training Zest on clickbait" >&2
+"$cli" train --server "$target" --name clickbait --family zest --csv "$csv" \
+  --text-column headline --label-column clickbait --quiet >&2
+
+run() { "$loadgen" --target "$target" --concurrency "$concurrency" --duration "$duration" --warmup "$warmup" \
+  --timeout 30 --json "$@"; }
+results="$work/results.jsonl"
+echo "serve_sweep: health-check ceiling" >&2
+run --health | tee -a "$results"
+for batch in $batches; do
+  echo "serve_sweep: Classify, batch $batch" >&2
+  plot=()
+  [[ -n "${SWEEP_PLOT_DIR:-}" ]] && plot=(--plot "$SWEEP_PLOT_DIR/serve_sweep_batch$batch.svg")
+  run --model clickbait --csv "$csv" --text-column headline --batch-size "$batch" "${plot[@]}" | tee -a "$results"
+done
+
+# The closing summary: the best served throughput of each batch size against the ceiling.
+if command -v jq >/dev/null; then
+  jq -s -c '
+    (map(select(.workload == "health")) | map(.throughput_rps) | max) as $ceiling
+    | {summary: "serve_sweep", health_ceiling_rps: $ceiling}
+      + (map(select(.workload == "classify")) | group_by(.batch_size)
+         | map({("batch" + (.[0].batch_size | tostring)): {
+                  best_rps: (map(.throughput_rps) | max),
+                  best_texts_per_s: (map(.texts_per_s) | max),
+                  rps_over_ceiling: ((map(.throughput_rps) | max) / $ceiling),
+                  texts_per_s_over_ceiling: ((map(.texts_per_s) | max) / $ceiling)}})
+         | add)' "$results"
+fi

@@ -1,0 +1,251 @@
+#include "core/runtime/dynamic_batcher.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+
+namespace textclf::runtime {
+namespace {
+
+int64_t Micros(Clock::duration d) { return std::chrono::duration_cast<std::chrono::microseconds>(d).count(); }
+
+}  // namespace
+
+DynamicBatcher::DynamicBatcher(std::shared_ptr<const Model> model, BatchingPolicy policy, std::vector<Device> instances,
+                               RuntimeObserver* observer)
+    : model_(std::move(model)), policy_(std::move(policy)), instances_(std::move(instances)), observer_(observer) {
+  if (instances_.empty()) instances_.push_back(Device{});
+  for (size_t i = 0; i < instances_.size(); ++i) instance_threads_.emplace_back([this, i] { InstanceLoop(i); });
+  dispatcher_ = std::thread([this] { DispatchLoop(); });
+}
+
+DynamicBatcher::~DynamicBatcher() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  dispatch_cv_.notify_all();
+  dispatcher_.join();  // returns once every queued input is in a batch
+  instance_cv_.notify_all();
+  for (auto& t : instance_threads_) t.join();  // after running the last batches
+}
+
+size_t DynamicBatcher::queued_inputs() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return queued_inputs_;
+}
+
+absl::Status DynamicBatcher::Enqueue(std::shared_ptr<InferenceRequest> request) {
+  const size_t n = request->inputs.size();
+  if (n == 0) return absl::InvalidArgumentError("the request has no inputs");
+  request->enqueued_at = Clock::now();
+  if (request->deadline == Clock::time_point::max() && policy_.default_timeout_ms > 0) {
+    request->deadline = request->enqueued_at + std::chrono::milliseconds(policy_.default_timeout_ms);
+  }
+  request->results.Resize(n, model_->num_classes());
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_) {
+      return absl::UnavailableError(absl::StrCat("version ", model_->version(), " of model \"", model_->name(),
+                                                 "\" is being unloaded; retry"));
+    }
+    if (queued_inputs_ + n > static_cast<size_t>(policy_.max_queue_size)) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "the queue of model \"", model_->name(), "\" version ", model_->version(), " is full (", queued_inputs_,
+          " inputs waiting, this request has ", n, ", the limit is ", policy_.max_queue_size,
+          "); retry later or raise batching.max_queue_size"));
+    }
+    (request->priority == v1::BULK ? bulk_ : interactive_).push_back(request);
+    queued_inputs_ += n;
+  }
+  if (observer_ != nullptr) observer_->OnPending(*model_, +1);
+  dispatch_cv_.notify_one();
+  return absl::OkStatus();
+}
+
+std::deque<std::shared_ptr<InferenceRequest>>& DynamicBatcher::PickQueueLocked(Clock::time_point now) {
+  if (interactive_.empty()) return bulk_;
+  // Bulk work waits for a quiet moment, but not forever.
+  if (!bulk_.empty() && now - bulk_.front()->enqueued_at >= std::chrono::microseconds(policy_.bulk_starvation_us)) {
+    return bulk_;
+  }
+  return interactive_;
+}
+
+bool DynamicBatcher::ReadyLocked(Clock::time_point now, Clock::time_point* wake) {
+  const auto& queue = PickQueueLocked(now);
+  if (queue.empty()) return false;
+  if (!policy_.enabled || stopping_) return true;
+  size_t pending = 0;
+  for (const auto& r : queue) {
+    pending += r->inputs.size() - r->next_input;
+    if (pending >= static_cast<size_t>(policy_.max_batch_size)) return true;
+  }
+  if (!policy_.preferred_batch_sizes.empty() && pending >= static_cast<size_t>(policy_.preferred_batch_sizes.front())) {
+    return true;
+  }
+  const Clock::time_point due = queue.front()->enqueued_at + std::chrono::microseconds(policy_.max_queue_delay_us);
+  if (now >= due) return true;
+  *wake = due;
+  if (&queue == &interactive_ && !bulk_.empty()) {
+    *wake = std::min(*wake, bulk_.front()->enqueued_at + std::chrono::microseconds(policy_.bulk_starvation_us));
+  }
+  return false;
+}
+
+DynamicBatcher::Batch DynamicBatcher::FormBatchLocked(Clock::time_point now,
+                                                      std::vector<std::shared_ptr<InferenceRequest>>* dropped) {
+  auto& queue = PickQueueLocked(now);
+  size_t pending = 0;
+  for (const auto& r : queue) pending += r->inputs.size() - r->next_input;
+  size_t target = std::min(pending, static_cast<size_t>(policy_.max_batch_size));
+  if (pending < static_cast<size_t>(policy_.max_batch_size)) {
+    // Leave at the largest preferred size reached, when one is.
+    for (auto it = policy_.preferred_batch_sizes.rbegin(); it != policy_.preferred_batch_sizes.rend(); ++it) {
+      if (pending >= static_cast<size_t>(*it)) {
+        target = static_cast<size_t>(*it);
+        break;
+      }
+    }
+  }
+  Batch batch;
+  while (!queue.empty() && (batch.size < target || !policy_.enabled)) {
+    std::shared_ptr<InferenceRequest> r = queue.front();
+    const size_t remaining = r->inputs.size() - r->next_input;
+    const bool expired = now >= r->deadline;
+    if (expired || r->is_cancelled()) {
+      // Never computed for nobody: what is left of it is dropped here.
+      queue.pop_front();
+      queued_inputs_ -= remaining;
+      {
+        std::lock_guard<std::mutex> status_lock(r->status_mu);
+        r->status = expired ? absl::DeadlineExceededError("the request's deadline passed while it was queued")
+                            : absl::CancelledError("the client cancelled the request");
+      }
+      dropped->push_back(std::move(r));
+      continue;
+    }
+    const size_t take = policy_.enabled ? std::min(remaining, target - batch.size) : remaining;
+    batch.slices.push_back(Slice{r, r->next_input, take});
+    batch.size += take;
+    r->next_input += take;
+    r->open_slices.fetch_add(1);
+    queued_inputs_ -= take;
+    if (r->next_input == r->inputs.size()) queue.pop_front();
+    if (!policy_.enabled) break;  // one request per batch
+  }
+  return batch;
+}
+
+void DynamicBatcher::DispatchLoop() {
+  std::unique_lock<std::mutex> lock(mu_);
+  for (;;) {
+    if (stopping_ && interactive_.empty() && bulk_.empty()) break;
+    const Clock::time_point now = Clock::now();
+    Clock::time_point wake = Clock::time_point::max();
+    if (idle_instances_ > 0 && ReadyLocked(now, &wake)) {
+      std::vector<std::shared_ptr<InferenceRequest>> dropped;
+      Batch batch = FormBatchLocked(now, &dropped);
+      if (batch.size > 0) {
+        --idle_instances_;
+        ready_.push_back(std::move(batch));
+        instance_cv_.notify_one();
+      }
+      if (!dropped.empty()) {
+        lock.unlock();
+        for (auto& r : dropped) Fail(*r, r->status);
+        lock.lock();
+      }
+      continue;
+    }
+    if (wake == Clock::time_point::max()) {
+      dispatch_cv_.wait(lock);
+    } else {
+      dispatch_cv_.wait_until(lock, wake);
+    }
+  }
+  dispatcher_done_ = true;
+  instance_cv_.notify_all();
+}
+
+void DynamicBatcher::InstanceLoop(size_t instance) {
+  for (;;) {
+    Batch batch;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      ++idle_instances_;
+      dispatch_cv_.notify_one();
+      instance_cv_.wait(lock, [this] { return !ready_.empty() || dispatcher_done_; });
+      if (ready_.empty()) return;
+      batch = std::move(ready_.front());
+      ready_.pop_front();
+    }
+    RunBatch(batch, instances_[instance]);
+  }
+}
+
+void DynamicBatcher::RunBatch(Batch& batch, const Device& device) {
+  thread_local std::vector<ModelInput> inputs;
+  thread_local ScoreMatrix out;
+  inputs.clear();
+  for (const Slice& s : batch.slices) {
+    inputs.insert(inputs.end(), s.request->inputs.begin() + s.begin, s.request->inputs.begin() + s.begin + s.count);
+  }
+  const Clock::time_point start = Clock::now();
+  for (const Slice& s : batch.slices) {
+    if (s.begin == 0) s.request->queue_us = Micros(start - s.request->enqueued_at);
+  }
+  absl::Status status = model_->Run(inputs, device, &out);
+  const Clock::duration compute = Clock::now() - start;
+  if (observer_ != nullptr) observer_->OnBatch(*model_, batch.size, std::chrono::duration<double>(compute).count());
+  size_t row = 0;
+  for (Slice& s : batch.slices) {
+    InferenceRequest& r = *s.request;
+    if (status.ok()) {
+      const size_t cols = out.cols;
+      std::memcpy(r.results.score_row(s.begin), out.score_row(row), s.count * cols * sizeof(float));
+      std::memcpy(r.results.probability_row(s.begin), out.probability_row(row), s.count * cols * sizeof(float));
+    }
+    row += s.count;
+    {
+      std::lock_guard<std::mutex> lock(r.status_mu);
+      r.compute_us += Micros(compute);
+      if (!status.ok() && r.status.ok()) r.status = status;
+    }
+    if (!status.ok()) r.failed.store(true);
+    const size_t finished = r.finished_inputs.fetch_add(s.count) + s.count;
+    const int open = r.open_slices.fetch_sub(1) - 1;
+    if (finished == r.inputs.size() || (r.failed.load() && open == 0)) Finish(r);
+  }
+  batch.slices.clear();  // release the requests before waiting for the next batch
+}
+
+void DynamicBatcher::Fail(InferenceRequest& request, absl::Status status) {
+  {
+    std::lock_guard<std::mutex> lock(request.status_mu);
+    if (request.status.ok()) request.status = std::move(status);
+  }
+  request.failed.store(true);
+  if (request.open_slices.load() == 0) Finish(request);
+}
+
+void DynamicBatcher::Finish(InferenceRequest& request) {
+  if (request.completed.exchange(true)) return;
+  if (observer_ != nullptr) {
+    thread_local std::vector<float> top;
+    top.clear();
+    if (request.status.ok()) {
+      for (size_t i = 0; i < request.results.rows; ++i) {
+        top.push_back(request.results.probability_row(i)[request.results.Argmax(i)]);
+      }
+    }
+    const double total = std::chrono::duration<double>(Clock::now() - request.enqueued_at).count();
+    observer_->OnRequestDone(*model_, request.status, request.inputs.size(), total, request.queue_us / 1e6,
+                             request.compute_us / 1e6, top);
+    observer_->OnPending(*model_, -1);
+  }
+  if (request.on_done) request.on_done(request);
+}
+
+}  // namespace textclf::runtime
