@@ -43,7 +43,10 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(v1::ServerConfig config) {
   server->predictions_ = std::make_unique<runtime::PredictionLog>(config.feedback_log_texts(), config.feedback_window());
   server->repository_ = std::make_unique<registry::Repository>(config.models_dir());
   RETURN_IF_ERROR(server->repository_->Initialize());
-  server->cpu_pool_ = std::make_unique<ThreadPool>(config.threads());
+  // The thread that asks for parallel work (a model instance, a training job) takes part in it,
+  // so the pool has one worker fewer than the threads wanted.
+  const int threads = config.threads() > 0 ? config.threads() : ThreadPool::HardwareThreads();
+  server->cpu_pool_ = std::make_unique<ThreadPool>(std::max(1, threads - 1));
   std::map<std::string, v1::ModelConfig> overrides(config.model_overrides().begin(), config.model_overrides().end());
   server->runtime_ = std::make_unique<runtime::InferenceRuntime>(server->cpu_pool_.get(), server->observers_.get(),
                                                                  std::move(overrides), CudaDeviceCount());

@@ -14,7 +14,7 @@ namespace textclf::runtime {
 struct BatchingPolicy {
   bool enabled = true;
   int max_batch_size = 256;
-  int64_t max_queue_delay_us = 1000;
+  int64_t max_queue_delay_us = 0;
   int max_queue_size = 8192;
   std::vector<int> preferred_batch_sizes;  // ascending, each <= max_batch_size
   int64_t default_timeout_ms = 30000;
