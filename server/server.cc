@@ -14,6 +14,7 @@
 #include "core/registry/repository.h"
 #include "server/classifier_service.h"
 #include "core/runtime/inference_runtime.h"
+#include "core/torch/cuda_devices.h"
 #include "core/runtime/prediction_log.h"
 #include "core/runtime/statistics_collector.h"
 #include "server/metrics/metrics_endpoint.h"
@@ -24,8 +25,6 @@ namespace textclf::server {
 
 inline constexpr char kServiceName[] = "textclf.v1.Classifier";
 
-// CUDA devices tensor models may use; none in a build without CUDA.
-int CudaDeviceCount() { return 0; }
 
 absl::StatusOr<std::unique_ptr<Server>> Server::Start(v1::ServerConfig config) {
   ASSIGN_OR_RETURN(config, ResolveServerConfig(std::move(config)));
@@ -48,8 +47,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(v1::ServerConfig config) {
   const int threads = config.threads() > 0 ? config.threads() : ThreadPool::HardwareThreads();
   server->cpu_pool_ = std::make_unique<ThreadPool>(std::max(1, threads - 1));
   std::map<std::string, v1::ModelConfig> overrides(config.model_overrides().begin(), config.model_overrides().end());
-  server->runtime_ = std::make_unique<runtime::InferenceRuntime>(server->cpu_pool_.get(), server->observers_.get(),
-                                                                 std::move(overrides), CudaDeviceCount());
+  server->runtime_ = std::make_unique<runtime::InferenceRuntime>(
+      server->cpu_pool_.get(), server->observers_.get(), std::move(overrides), torch_support::CudaDeviceCount(),
+      &torch_support::MakeDeviceContext);
   server->models_ = std::make_unique<registry::ModelManager>(server->repository_.get(), config.version_policy(),
                                                              server->runtime_.get());
   server->models_->ApplyPolicyToAll(&server->load_failures_);

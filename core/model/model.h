@@ -42,12 +42,20 @@ struct ScoreMatrix {
   size_t Argmax(size_t i) const;
 };
 
-// Where a batch runs. CPU work spreads over `cpu_pool`; CUDA devices come with the runtime.
+// What a family keeps per model instance across batches on its device: for CUDA, the
+// instance's own stream and pinned host buffers (core/torch). Opaque to everything else.
+class DeviceContext {
+ public:
+  virtual ~DeviceContext() = default;
+};
+
+// Where a batch runs. CPU work spreads over `cpu_pool`; a CUDA instance has its `context`.
 struct Device {
   enum class Kind { kCpu, kCuda };
   Kind kind = Kind::kCpu;
   int index = 0;
   ThreadPool* cpu_pool = nullptr;
+  DeviceContext* context = nullptr;
 };
 
 class Model {

@@ -13,8 +13,12 @@ int64_t Micros(Clock::duration d) { return std::chrono::duration_cast<std::chron
 }  // namespace
 
 DynamicBatcher::DynamicBatcher(std::shared_ptr<const Model> model, BatchingPolicy policy, std::vector<Device> instances,
-                               RuntimeObserver* observer)
-    : model_(std::move(model)), policy_(std::move(policy)), instances_(std::move(instances)), observer_(observer) {
+                               RuntimeObserver* observer, DeviceContextFactory make_context)
+    : model_(std::move(model)),
+      policy_(std::move(policy)),
+      instances_(std::move(instances)),
+      observer_(observer),
+      make_context_(std::move(make_context)) {
   if (instances_.empty()) instances_.push_back(Device{});
   for (size_t i = 0; i < instances_.size(); ++i) instance_threads_.emplace_back([this, i] { InstanceLoop(i); });
   dispatcher_ = std::thread([this] { DispatchLoop(); });
@@ -170,6 +174,11 @@ void DynamicBatcher::DispatchLoop() {
 }
 
 void DynamicBatcher::InstanceLoop(size_t instance) {
+  // The instance's device state lives on its own thread, e.g. its CUDA stream as the thread's
+  // current stream, so that instances on different devices never wait for each other.
+  Device device = instances_[instance];
+  std::unique_ptr<DeviceContext> context = make_context_ ? make_context_(device) : nullptr;
+  device.context = context.get();
   for (;;) {
     Batch batch;
     {
@@ -181,7 +190,7 @@ void DynamicBatcher::InstanceLoop(size_t instance) {
       batch = std::move(ready_.front());
       ready_.pop_front();
     }
-    RunBatch(batch, instances_[instance]);
+    RunBatch(batch, device);
   }
 }
 

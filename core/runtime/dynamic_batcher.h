@@ -5,6 +5,7 @@
 
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -17,10 +18,14 @@
 
 namespace textclf::runtime {
 
+// Made on each instance's own thread before its first batch (e.g. a CUDA stream for that
+// instance); may return null.
+using DeviceContextFactory = std::function<std::unique_ptr<DeviceContext>(const Device&)>;
+
 class DynamicBatcher {
  public:
   DynamicBatcher(std::shared_ptr<const Model> model, BatchingPolicy policy, std::vector<Device> instances,
-                 RuntimeObserver* observer);
+                 RuntimeObserver* observer, DeviceContextFactory make_context = {});
   // Stops taking requests, finishes everything queued, and joins its threads.
   ~DynamicBatcher();
   DynamicBatcher(const DynamicBatcher&) = delete;
@@ -62,6 +67,7 @@ class DynamicBatcher {
   BatchingPolicy policy_;
   std::vector<Device> instances_;
   RuntimeObserver* observer_;
+  DeviceContextFactory make_context_;
 
   mutable std::mutex mu_;
   std::condition_variable dispatch_cv_;   // the dispatcher waits for work or a free instance

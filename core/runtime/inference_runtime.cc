@@ -8,8 +8,13 @@
 namespace textclf::runtime {
 
 InferenceRuntime::InferenceRuntime(ThreadPool* cpu_pool, RuntimeObserver* observer,
-                                   std::map<std::string, v1::ModelConfig> overrides, int cuda_devices)
-    : cpu_pool_(cpu_pool), observer_(observer), overrides_(std::move(overrides)), cuda_devices_(cuda_devices) {}
+                                   std::map<std::string, v1::ModelConfig> overrides, int cuda_devices,
+                                   DeviceContextFactory make_context)
+    : cpu_pool_(cpu_pool),
+      observer_(observer),
+      overrides_(std::move(overrides)),
+      cuda_devices_(cuda_devices),
+      make_context_(std::move(make_context)) {}
 
 InferenceRuntime::~InferenceRuntime() {
   std::map<const Model*, std::shared_ptr<DynamicBatcher>> batchers;
@@ -31,7 +36,8 @@ absl::Status InferenceRuntime::OnLoaded(const std::shared_ptr<const Model>& mode
                                                  override_config.instance_groups().end());
   std::vector<Device> instances =
       ResolveInstances(model->manifest().family(), stored_groups, override_groups, cpu_pool_, cuda_devices_);
-  auto batcher = std::make_shared<DynamicBatcher>(model, std::move(policy), std::move(instances), observer_);
+  auto batcher =
+      std::make_shared<DynamicBatcher>(model, std::move(policy), std::move(instances), observer_, make_context_);
   {
     std::lock_guard<std::mutex> lock(mu_);
     batchers_[model.get()] = std::move(batcher);

@@ -24,7 +24,8 @@ class InferenceRuntime final : public registry::ModelObserver {
   // `overrides` are the server configuration's per-model settings (batching, instance groups);
   // `cuda_devices` is how many CUDA devices tensor models may use.
   InferenceRuntime(ThreadPool* cpu_pool, RuntimeObserver* observer,
-                   std::map<std::string, v1::ModelConfig> overrides, int cuda_devices);
+                   std::map<std::string, v1::ModelConfig> overrides, int cuda_devices,
+                   DeviceContextFactory make_context = {});
   ~InferenceRuntime() override;
 
   // The batcher serving `model`; UNAVAILABLE when the version was unloaded meanwhile.
@@ -41,6 +42,7 @@ class InferenceRuntime final : public registry::ModelObserver {
   RuntimeObserver* observer_;
   std::map<std::string, v1::ModelConfig> overrides_;
   int cuda_devices_;
+  DeviceContextFactory make_context_;
   mutable std::mutex mu_;
   std::map<const Model*, std::shared_ptr<DynamicBatcher>> batchers_;
 };
