@@ -142,7 +142,10 @@ int RunInProcess(const Options& o, const data::Dataset& d, const v1::ModelConfig
   policy.set_latest(1);
   registry::ModelManager models(&repository, policy);
   std::unique_ptr<ThreadPool> pool = o.threads == 1 ? nullptr : std::make_unique<ThreadPool>(o.threads - 1);
-  TrainingSet data{d.classes, d.train_texts, d.train_labels, {}, {}, {}, {}};
+  TrainingSet data;
+  data.classes = d.classes;
+  data.texts = d.train_texts;
+  data.labels = d.train_labels;
   v1::TrainStart start;
   start.set_model("bench");
   start.set_family(v1::ZEST);

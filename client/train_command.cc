@@ -11,6 +11,8 @@
 #include "client/table.h"
 #include "core/common/files.h"
 #include "core/common/proto_json.h"
+#include "absl/strings/str_cat.h"
+#include "core/data/idx_reader.h"
 #include "core/data/labeled_csv.h"
 #include "core/model/family_names.h"
 
@@ -25,6 +27,9 @@ struct TrainOptions {
   std::vector<std::string> text_columns;
   std::string label_column;
   std::string eval_csv;
+  // Images (IMAGE_CNN): IDX files, labels as class indices.
+  std::string idx_images, idx_labels, eval_idx_images, eval_idx_labels;
+  int64_t idx_limit = 0;
   double eval_fraction = 0;
   std::string eval_dataset = "eval";
   std::string config;  // JSON text or @file
@@ -35,14 +40,55 @@ struct TrainOptions {
   bool quiet = false;
 };
 
+// Labelled texts, or images with their labels: what the train command sends.
+struct Examples {
+  data::LabeledTexts texts;
+  std::vector<v1::Tensor> images;
+  std::vector<std::string> image_labels;
+  size_t size() const { return images.empty() ? texts.texts.size() : images.size(); }
+};
+
+// Images of an IDX file as uint8 tensors [1, H, W], labels as class names (or indices).
+absl::StatusOr<Examples> ReadIdxExamples(const std::string& images_path, const std::string& labels_path,
+                                         int64_t limit, const std::vector<std::string>& class_names) {
+  auto images = data::ReadIdx(images_path, limit);
+  if (!images.ok()) return images.status();
+  auto labels = data::ReadIdx(labels_path, limit);
+  if (!labels.ok()) return labels.status();
+  if (images->items() != labels->items() || images->dims.size() != 3) {
+    return absl::InvalidArgumentError(absl::StrCat(images_path, " and ", labels_path,
+                                                   " do not hold the same number of images and labels"));
+  }
+  Examples examples;
+  const int64_t size = images->item_size();
+  for (int64_t i = 0; i < images->items(); ++i) {
+    v1::Tensor t;
+    t.add_shape(1);
+    t.add_shape(images->dims[1]);
+    t.add_shape(images->dims[2]);
+    t.set_dtype(v1::UINT8);
+    t.set_data(images->data.substr(static_cast<size_t>(i * size), static_cast<size_t>(size)));
+    examples.images.push_back(std::move(t));
+    const int label = static_cast<unsigned char>(labels->data[static_cast<size_t>(i)]);
+    examples.image_labels.push_back(label < static_cast<int>(class_names.size()) ? class_names[label]
+                                                                                 : std::to_string(label));
+  }
+  return examples;
+}
+
 void SendExamples(grpc::ClientReaderWriter<v1::TrainRequest, v1::TrainResponse>* stream,
-                  const data::LabeledTexts& data, const std::vector<size_t>& rows, v1::Split split,
+                  const Examples& data, const std::vector<size_t>& rows, v1::Split split,
                   int batch_size, ProgressBar* bar, size_t* sent, size_t total) {
   v1::TrainRequest request;
   for (size_t k = 0; k < rows.size(); ++k) {
     v1::Example* e = request.mutable_batch()->add_examples();
-    e->set_text(data.texts[rows[k]]);
-    e->set_label(data.labels[rows[k]]);
+    if (data.images.empty()) {
+      e->set_text(data.texts.texts[rows[k]]);
+      if (!data.texts.labels.empty()) e->set_label(data.texts.labels[rows[k]]);
+    } else {
+      *e->mutable_tensor() = data.images[rows[k]];
+      e->set_label(data.image_labels[rows[k]]);
+    }
     if (request.batch().examples_size() == batch_size || k + 1 == rows.size()) {
       request.mutable_batch()->set_split(split);
       *sent += request.batch().examples_size();
@@ -73,19 +119,38 @@ int RunTrain(const TrainOptions& o) {
       return ReportInputError(std::string(s.message()));
     }
   }
-  auto data = data::ReadLabeledCsv(o.csv, o.text_columns, o.label_column);
-  if (!data.ok()) return ReportInputError(std::string(data.status().message()));
+  const bool unlabeled = *family == v1::XCLASS || *family == v1::ENCODER_MLM;
+  Examples data, eval_data;
+  if (!o.idx_images.empty()) {
+    auto read = ReadIdxExamples(o.idx_images, o.idx_labels, o.idx_limit, o.class_names);
+    if (!read.ok()) return ReportInputError(std::string(read.status().message()));
+    data = std::move(*read);
+    if (!o.eval_idx_images.empty()) {
+      auto eval_read = ReadIdxExamples(o.eval_idx_images, o.eval_idx_labels, o.idx_limit, o.class_names);
+      if (!eval_read.ok()) return ReportInputError(std::string(eval_read.status().message()));
+      eval_data = std::move(*eval_read);
+    }
+  } else {
+    if (o.csv.empty() || o.text_columns.empty()) {
+      return ReportInputError("give the data with --csv FILE --text-column COL (or --idx-images for images)");
+    }
+    if (o.label_column.empty() && !unlabeled) {
+      return ReportInputError("--label-column is required for this family");
+    }
+    auto read = data::ReadLabeledCsv(o.csv, o.text_columns, o.label_column);
+    if (!read.ok()) return ReportInputError(std::string(read.status().message()));
+    data.texts = std::move(*read);
+    if (!o.eval_csv.empty()) {
+      auto eval_read = data::ReadLabeledCsv(o.eval_csv, o.text_columns, o.label_column);
+      if (!eval_read.ok()) return ReportInputError(std::string(eval_read.status().message()));
+      eval_data.texts = std::move(*eval_read);
+    }
+  }
   std::vector<size_t> train_rows, eval_rows;
   std::mt19937_64 rng(12345);
   std::uniform_real_distribution<double> uniform(0, 1);
-  for (size_t i = 0; i < data->texts.size(); ++i) {
+  for (size_t i = 0; i < data.size(); ++i) {
     (o.eval_fraction > 0 && uniform(rng) < o.eval_fraction ? eval_rows : train_rows).push_back(i);
-  }
-  data::LabeledTexts eval_data;
-  if (!o.eval_csv.empty()) {
-    auto read = data::ReadLabeledCsv(o.eval_csv, o.text_columns, o.label_column);
-    if (!read.ok()) return ReportInputError(std::string(read.status().message()));
-    eval_data = std::move(*read);
   }
 
   Connection connection = Connect(o.server);
@@ -95,11 +160,11 @@ int RunTrain(const TrainOptions& o) {
   v1::TrainRequest first;
   *first.mutable_start() = start;
   size_t sent = 0;
-  const size_t total = data->texts.size() + eval_data.texts.size();
+  const size_t total = data.size() + eval_data.size();
   if (stream->Write(first)) {
-    SendExamples(stream.get(), *data, train_rows, v1::TRAIN, o.batch_size, &bar, &sent, total);
-    SendExamples(stream.get(), *data, eval_rows, v1::EVAL, o.batch_size, &bar, &sent, total);
-    std::vector<size_t> all(eval_data.texts.size());
+    SendExamples(stream.get(), data, train_rows, v1::TRAIN, o.batch_size, &bar, &sent, total);
+    SendExamples(stream.get(), data, eval_rows, v1::EVAL, o.batch_size, &bar, &sent, total);
+    std::vector<size_t> all(eval_data.size());
     for (size_t i = 0; i < all.size(); ++i) all[i] = i;
     SendExamples(stream.get(), eval_data, all, v1::EVAL, o.batch_size, &bar, &sent, total);
   }
@@ -143,9 +208,14 @@ void AddTrainCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--server", o->server, "server address")->capture_default_str();
   cmd->add_option("--name", o->name, "model name")->required();
   cmd->add_option("--family", o->family, "zest, xclass, text_cnn, image_cnn or encoder_mlm")->capture_default_str();
-  cmd->add_option("--csv", o->csv, "training data (CSV with a header)")->required();
-  cmd->add_option("--text-column", o->text_columns, "text column; repeat to join several with a space")->required();
-  cmd->add_option("--label-column", o->label_column, "label column")->required();
+  cmd->add_option("--csv", o->csv, "training data (CSV with a header)");
+  cmd->add_option("--text-column", o->text_columns, "text column; repeat to join several with a space");
+  cmd->add_option("--label-column", o->label_column, "label column (not for xclass / encoder_mlm)");
+  cmd->add_option("--idx-images", o->idx_images, "images (IDX, e.g. Fashion-MNIST), instead of --csv");
+  cmd->add_option("--idx-labels", o->idx_labels, "labels of --idx-images (IDX)");
+  cmd->add_option("--eval-idx-images", o->eval_idx_images, "evaluation images (IDX)");
+  cmd->add_option("--eval-idx-labels", o->eval_idx_labels, "labels of --eval-idx-images (IDX)");
+  cmd->add_option("--idx-limit", o->idx_limit, "use at most this many images of each IDX file");
   cmd->add_option("--eval-csv", o->eval_csv, "evaluation data, same columns");
   cmd->add_option("--eval-fraction", o->eval_fraction, "hold out this fraction of --csv for evaluation");
   cmd->add_option("--eval-dataset", o->eval_dataset, "name the evaluation metrics are recorded under")->capture_default_str();

@@ -62,7 +62,7 @@ grpc::Status ClassifierService::Train(grpc::ServerContext* context,
   limits.max_total_bytes = deps_.limits.max_train_bytes();
   limits.max_text_bytes = static_cast<size_t>(deps_.limits.max_text_bytes());
   TrainingSetBuilder builder(std::vector<std::string>(start.class_names().begin(), start.class_names().end()),
-                             limits);
+                             limits, RulesFor(start.family()));
   while (stream->Read(&request)) {
     if (request.has_start()) {
       return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "TrainStart may only be the first message");

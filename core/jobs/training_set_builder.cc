@@ -11,14 +11,28 @@
 
 namespace textclf {
 
-TrainingSetBuilder::TrainingSetBuilder(std::vector<std::string> class_names, TrainingLimits limits)
-    : declared_(std::move(class_names)), limits_(limits) {}
+ExampleRules RulesFor(v1::Family family) {
+  ExampleRules rules;
+  rules.tensors = family == v1::IMAGE_CNN;
+  rules.labels_required = family != v1::XCLASS && family != v1::ENCODER_MLM;
+  return rules;
+}
+
+TrainingSetBuilder::TrainingSetBuilder(std::vector<std::string> class_names, TrainingLimits limits,
+                                       ExampleRules rules)
+    : declared_(std::move(class_names)), limits_(limits), rules_(rules) {}
 
 absl::Status TrainingSetBuilder::Add(const v1::ExampleBatch& batch) {
   for (const v1::Example& example : batch.examples()) {
     const std::string what = absl::StrCat("example ", examples_ + 1);
-    RETURN_IF_ERROR(ValidateText(example.text(), limits_.max_text_bytes, what));
-    if (example.label().empty()) {
+    if (rules_.tensors) {
+      if (!example.has_tensor() || example.tensor().data().empty()) {
+        return absl::InvalidArgumentError(absl::StrCat(what, " has no tensor; this family trains on tensors"));
+      }
+    } else {
+      RETURN_IF_ERROR(ValidateText(example.text(), limits_.max_text_bytes, what));
+    }
+    if (example.label().empty() && rules_.labels_required) {
       return absl::InvalidArgumentError(absl::StrCat(what, " has no label; every training example needs one"));
     }
     if (!text::IsValidUtf8(example.label())) {
@@ -30,7 +44,7 @@ absl::Status TrainingSetBuilder::Add(const v1::ExampleBatch& batch) {
                                                      "\", which is not one of the class names: ",
                                                      absl::StrJoin(declared_, ", ")));
     }
-    bytes_ += static_cast<int64_t>(example.text().size() + example.label().size());
+    bytes_ += static_cast<int64_t>(example.text().size() + example.label().size() + example.tensor().data().size());
     if (bytes_ > limits_.max_total_bytes) {
       return absl::ResourceExhaustedError(absl::StrCat(
           "the training data exceeds ", limits_.max_total_bytes,
@@ -38,7 +52,7 @@ absl::Status TrainingSetBuilder::Add(const v1::ExampleBatch& batch) {
     }
     ++examples_;
     std::vector<Raw>& split = batch.split() == v1::EVAL ? eval_ : batch.split() == v1::CALIBRATION ? calibration_ : train_;
-    split.push_back({example.text(), example.label()});
+    split.push_back({example.text(), example.label(), example.tensor()});
   }
   return absl::OkStatus();
 }
@@ -52,13 +66,18 @@ absl::StatusOr<TrainingSet> TrainingSetBuilder::Finish() {
   }
   if (declared_.empty()) {
     std::set<std::string> seen;
-    for (const Raw& r : train_) seen.insert(r.label);
+    for (const Raw& r : train_) {
+      if (!r.label.empty()) seen.insert(r.label);
+    }
     set.classes.assign(seen.begin(), seen.end());
   } else {
     set.classes = declared_;
   }
   if (train_.empty()) return absl::InvalidArgumentError("no training examples were sent");
-  if (set.classes.size() < 2) {
+  if (set.classes.empty() && !rules_.labels_required) {
+    return absl::InvalidArgumentError("name the classes (class_names): the examples carry no labels");
+  }
+  if (set.classes.size() < 2 && rules_.labels_required) {
     return absl::InvalidArgumentError(absl::StrCat(
         "training needs at least two classes; the examples have only \"", set.classes[0], "\""));
   }
@@ -66,33 +85,42 @@ absl::StatusOr<TrainingSet> TrainingSetBuilder::Finish() {
   for (size_t i = 0; i < set.classes.size(); ++i) index[set.classes[i]] = static_cast<int>(i);
   std::vector<int64_t> counts(set.classes.size(), 0);
   for (Raw& r : train_) {
-    const int label = index.at(r.label);
-    ++counts[label];
-    set.texts.push_back(std::move(r.text));
+    const int label = r.label.empty() ? -1 : index.at(r.label);
+    if (label >= 0) ++counts[label];
+    if (rules_.tensors) {
+      set.tensors.push_back(std::move(r.tensor));
+    } else {
+      set.texts.push_back(std::move(r.text));
+    }
     set.labels.push_back(label);
   }
-  for (size_t c = 0; c < counts.size(); ++c) {
+  for (size_t c = 0; c < counts.size() && rules_.labels_required; ++c) {
     if (counts[c] == 0) {
       return absl::InvalidArgumentError(
           absl::StrCat("class \"", set.classes[c], "\" has no training examples"));
     }
   }
   auto move_split = [&](std::vector<Raw>& from, std::string_view what, std::vector<std::string>* texts,
-                        std::vector<int>* labels) -> absl::Status {
+                        std::vector<v1::Tensor>* tensors, std::vector<int>* labels) -> absl::Status {
     for (Raw& r : from) {
       auto it = index.find(r.label);
       if (it == index.end()) {
         return absl::InvalidArgumentError(absl::StrCat("an ", std::string(what), " example has label \"", r.label,
-                                                       "\", which no training example has"));
+                                                       "\", which is not one of the classes"));
       }
-      texts->push_back(std::move(r.text));
+      if (rules_.tensors) {
+        tensors->push_back(std::move(r.tensor));
+      } else {
+        texts->push_back(std::move(r.text));
+      }
       labels->push_back(it->second);
     }
     from.clear();
     return absl::OkStatus();
   };
-  RETURN_IF_ERROR(move_split(eval_, "evaluation", &set.eval_texts, &set.eval_labels));
-  RETURN_IF_ERROR(move_split(calibration_, "calibration", &set.calibration_texts, &set.calibration_labels));
+  RETURN_IF_ERROR(move_split(eval_, "evaluation", &set.eval_texts, &set.eval_tensors, &set.eval_labels));
+  RETURN_IF_ERROR(move_split(calibration_, "calibration", &set.calibration_texts, &set.calibration_tensors,
+                             &set.calibration_labels));
   train_.clear();
   return set;
 }

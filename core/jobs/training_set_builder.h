@@ -18,10 +18,19 @@ struct TrainingLimits {
   size_t max_text_bytes = 65536;
 };
 
+// What a family's examples must look like.
+struct ExampleRules {
+  bool tensors = false;          // examples carry tensors (images), not texts
+  bool labels_required = true;   // false: unlabeled examples are welcome (label -1)
+};
+
+// The rules of a family: IMAGE_CNN takes tensors, XCLASS and ENCODER_MLM take unlabeled texts.
+ExampleRules RulesFor(v1::Family family);
+
 class TrainingSetBuilder {
  public:
   // `class_names` may be empty: the classes are then the labels seen, sorted.
-  TrainingSetBuilder(std::vector<std::string> class_names, TrainingLimits limits);
+  TrainingSetBuilder(std::vector<std::string> class_names, TrainingLimits limits, ExampleRules rules = {});
 
   absl::Status Add(const v1::ExampleBatch& batch);
 
@@ -34,9 +43,11 @@ class TrainingSetBuilder {
   struct Raw {
     std::string text;
     std::string label;
+    v1::Tensor tensor;
   };
   std::vector<std::string> declared_;
   TrainingLimits limits_;
+  ExampleRules rules_;
   std::vector<Raw> train_, eval_, calibration_;
   int64_t bytes_ = 0;
   int64_t examples_ = 0;

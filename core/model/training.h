@@ -16,6 +16,9 @@ namespace textclf {
 
 class ThreadPool;
 
+// Examples by split. Text families fill the *texts vectors, tensor families (images) the
+// *tensors ones, in the same order as the labels. Unlabeled families (XCLASS, ENCODER_MLM)
+// get label -1 for examples sent without one.
 struct TrainingSet {
   std::vector<std::string> classes;  // label index -> name
   std::vector<std::string> texts;    // TRAIN split
@@ -24,6 +27,9 @@ struct TrainingSet {
   std::vector<int> eval_labels;
   std::vector<std::string> calibration_texts;  // CALIBRATION split, may be empty
   std::vector<int> calibration_labels;
+  std::vector<v1::Tensor> tensors;  // TRAIN split of tensor families
+  std::vector<v1::Tensor> eval_tensors;
+  std::vector<v1::Tensor> calibration_tensors;
 };
 
 using ProgressFn =

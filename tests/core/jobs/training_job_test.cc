@@ -26,7 +26,12 @@ class TrainingJobTest : public ::testing::Test {
 TEST_F(TrainingJobTest, PublishesLoadsAndEvaluates) {
   auto corpus = testing::MakeTopicCorpus(3, 200, 1);
   auto held_out = testing::MakeTopicCorpus(3, 30, 2);
-  TrainingSet data{corpus.classes, corpus.texts, corpus.labels, held_out.texts, held_out.labels, {}, {}};
+  TrainingSet data;
+  data.classes = corpus.classes;
+  data.texts = corpus.texts;
+  data.labels = corpus.labels;
+  data.eval_texts = held_out.texts;
+  data.eval_labels = held_out.labels;
   v1::TrainStart start;
   start.set_model("topics");
   start.set_family(v1::ZEST);
@@ -44,7 +49,10 @@ TEST_F(TrainingJobTest, PublishesLoadsAndEvaluates) {
 
 TEST_F(TrainingJobTest, ACancelledJobLeavesNothing) {
   auto corpus = testing::MakeTopicCorpus(2, 100, 1);
-  TrainingSet data{corpus.classes, corpus.texts, corpus.labels, {}, {}, {}, {}};
+  TrainingSet data;
+  data.classes = corpus.classes;
+  data.texts = corpus.texts;
+  data.labels = corpus.labels;
   v1::TrainStart start;
   start.set_model("topics");
   start.set_family(v1::ZEST);

@@ -10,7 +10,10 @@ namespace textclf::registry {
 
 v1::Manifest PublishSmallModel(Repository& repository, const std::string& name, uint64_t seed) {
   auto corpus = testing::MakeTopicCorpus(2, 100, seed);
-  TrainingSet data{corpus.classes, corpus.texts, corpus.labels, {}, {}, {}, {}};
+  TrainingSet data;
+  data.classes = corpus.classes;
+  data.texts = corpus.texts;
+  data.labels = corpus.labels;
   v1::TrainStart start;
   start.set_model(name);
   start.set_family(v1::ZEST);

@@ -1,0 +1,7 @@
+#include "core/encoder/encoder_family.h"
+
+namespace textclf::encoder {
+
+const FamilyOps* EncoderMlmFamily() { return nullptr; }
+
+}  // namespace textclf::encoder
