@@ -168,7 +168,7 @@ TEST_F(TrainRejectionTest, RejectsAnEvalLabelThatNoTrainingExampleHas) {
   Labeled eval;
   eval.Add("Ten Things You Never Knew About Cats", "memes");
   ExpectRefused(Train(server_->stub(), ZestStart("existing"), small_, eval), grpc::StatusCode::INVALID_ARGUMENT,
-                "label \"memes\", which no training example has");
+                "label \"memes\", which is not one of the classes");
 }
 
 TEST_F(TrainRejectionTest, RejectsAStreamThatDoesNotStartWithTrainStart) {
