@@ -12,9 +12,8 @@
 #include <sstream>
 
 #include "tests/server/server_test_support.h"
+#include "tests/support/run_process.h"
 #include "tests/support/test_support.h"
-
-extern char** environ;
 
 namespace textclf::testing {
 namespace {
@@ -24,18 +23,9 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-struct CliResult {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
+using CliResult = ProcessResult;
 
-std::string ReadAll(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+std::string ReadAll(const fs::path& path) { return ReadWholeFile(path.string()); }
 
 std::string Quote(const std::string& field) {
   std::string out = "\"";
@@ -70,33 +60,7 @@ class CliTest : public ::testing::Test {
 
   // Runs `textclf args...` with `input` on stdin.
   CliResult Run(const std::vector<std::string>& args, const std::string& input = "") {
-    const fs::path in = WriteFile("stdin.txt", input);
-    const fs::path out = files_.path() / "stdout.txt";
-    const fs::path err = files_.path() / "stderr.txt";
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 0, in.c_str(), O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_addopen(&actions, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    std::vector<std::string> argv_strings = {TEXTCLF_CLI_PATH};
-    argv_strings.insert(argv_strings.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (auto& a : argv_strings) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    pid_t pid = 0;
-    CliResult result;
-    const int spawned = posix_spawn(&pid, TEXTCLF_CLI_PATH, &actions, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    if (spawned != 0) {
-      ADD_FAILURE() << "cannot run " << TEXTCLF_CLI_PATH << ": " << std::strerror(spawned);
-      return result;
-    }
-    int status = 0;
-    waitpid(pid, &status, 0);
-    result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    result.out = ReadAll(out);
-    result.err = ReadAll(err);
-    return result;
+    return RunProcess(TEXTCLF_CLI_PATH, args, input);
   }
 
   CliResult TrainCli(const std::string& name, const fs::path& csv, std::vector<std::string> extra = {}) {

@@ -12,9 +12,8 @@
 #include <sstream>
 
 #include "tests/server/server_test_support.h"
+#include "tests/support/run_process.h"
 #include "tests/support/test_support.h"
-
-extern char** environ;
 
 namespace textclf::loadgen {
 namespace {
@@ -23,47 +22,14 @@ namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
-struct Result {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
+using Result = testing::ProcessResult;
 
-std::string ReadAll(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+std::string ReadAll(const fs::path& path) { return testing::ReadWholeFile(path.string()); }
 
 class LoadgenCliTest : public ::testing::Test {
  protected:
-  Result Run(std::vector<std::string> args) {
-    const fs::path out = files_.path() / "stdout.txt";
-    const fs::path err = files_.path() / "stderr.txt";
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_addopen(&actions, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    args.insert(args.begin(), TEXTCLF_LOADGEN_PATH);
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    pid_t pid = 0;
-    Result result;
-    const int spawned = posix_spawn(&pid, TEXTCLF_LOADGEN_PATH, &actions, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    if (spawned != 0) {
-      ADD_FAILURE() << "cannot run " << TEXTCLF_LOADGEN_PATH << ": " << std::strerror(spawned);
-      return result;
-    }
-    int status = 0;
-    waitpid(pid, &status, 0);
-    result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    result.out = ReadAll(out);
-    result.err = ReadAll(err);
-    return result;
-  }
+  Result Run(std::vector<std::string> args) { return testing::RunProcess(TEXTCLF_LOADGEN_PATH, args); }
+
 
   textclf::testing::TempDir files_;
 };
