@@ -1,7 +1,99 @@
 #include "core/encoder/encoder_family.h"
 
-namespace textclf::encoder {
+#include "absl/strings/str_cat.h"
+#include "core/common/files.h"
+#include "core/common/status_macros.h"
+#include "core/encoder/encoder.h"
+#include "core/encoder/encoder_config.h"
+#include "core/encoder/mlm_pretrainer.h"
+#include "core/encoder/safetensors.h"
+#include "core/families/families.h"
 
-const FamilyOps* EncoderMlmFamily() { return nullptr; }
+namespace textclf::encoder {
+namespace {
+
+// A published encoder. It has no classes to classify into: it is loaded to check that its
+// files form a valid checkpoint, and refuses Classify with a message saying how to use it.
+class EncoderModel final : public Model {
+ public:
+  explicit EncoderModel(v1::Manifest manifest) : Model(std::move(manifest)) {}
+
+  // Inputs are fine; running is refused (the server reports validation failures as bad input,
+  // while this is a model that cannot classify at all).
+  absl::Status ValidateInput(const ModelInput&) const override { return absl::OkStatus(); }
+  absl::Status Run(std::span<const ModelInput>, const Device&, ScoreMatrix*) const override { return Refusal(); }
+
+ private:
+  absl::Status Refusal() const {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "model ", name(), " is an ENCODER_MLM encoder, not a classifier: train an XCLASS model with "
+        "{\"xclass\": {\"encoder_model\": \"", name(), "\", \"encoder_version\": ", version(), "}} to classify"));
+  }
+};
+
+absl::StatusOr<std::unique_ptr<Model>> LoadEncoder(v1::Manifest manifest, const ModelFiles& files) {
+  if (!manifest.has_encoder()) {
+    return absl::InvalidArgumentError(absl::StrCat("manifest of ", manifest.name(), " has no encoder state"));
+  }
+  // The checkpoint must parse; its weights are read only by the models that use it.
+  ASSIGN_OR_RETURN(CheckpointFiles checkpoint, CheckpointFromModelFiles(files, ""));
+  ASSIGN_OR_RETURN(BertConfig config, ParseBertConfig(checkpoint.config_json));
+  ASSIGN_OR_RETURN(BertTokenizer tokenizer, BertTokenizer::Create(checkpoint.vocab));
+  ASSIGN_OR_RETURN(SafetensorsReader reader, SafetensorsReader::Parse(checkpoint.weights));
+  if (tokenizer.vocab_size() != config.vocab_size) {
+    return absl::DataLossError(absl::StrCat("encoder ", manifest.name(), ": vocab.txt and config.json disagree"));
+  }
+  return std::unique_ptr<Model>(new EncoderModel(std::move(manifest)));
+}
+
+absl::StatusOr<v1::Manifest> TrainEncoder(const v1::TrainStart& start, const TrainingSet& data, TrainContext& ctx) {
+  ASSIGN_OR_RETURN(v1::EncoderConfig config, ResolveEncoderConfig(start.config().encoder()));
+  if (!data.eval_texts.empty()) {
+    return absl::InvalidArgumentError(
+        "ENCODER_MLM takes no EVAL examples: an encoder has no classes to evaluate; send TRAIN texts only");
+  }
+  auto vocab = ReadFile(config.vocab_file());
+  if (!vocab.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("encoder.vocab_file: cannot read ", config.vocab_file(),
+                                                   " (give the path of a BERT vocab.txt on the server): ",
+                                                   vocab.status().message()));
+  }
+  ASSIGN_OR_RETURN(BertTokenizer tokenizer, BertTokenizer::Create(*vocab));
+  const BertConfig bert = BertConfigFor(config, tokenizer.vocab_size());
+  ASSIGN_OR_RETURN(auto encoder, Encoder::CreateRandom(bert, std::move(tokenizer), config.device(), config.seed(),
+                                                       /*with_mlm_head=*/true));
+  ctx.progress("pretrain", 0.0,
+               absl::StrCat("pretraining a ", config.layers(), "-layer, ", config.hidden_size(), "-hidden encoder (",
+                            encoder->parameter_count(), " parameters) on ", encoder->device_name()));
+  ASSIGN_OR_RETURN(PretrainResult result, PretrainMlm(*encoder, data.texts, config, ctx));
+  RETURN_IF_ERROR(ctx.cancel->Check());
+  ctx.progress("write", 0.95, "writing the checkpoint");
+  ASSIGN_OR_RETURN(CheckpointFiles checkpoint, encoder->Save());
+  RETURN_IF_ERROR(WriteCheckpointFolder(ctx.output_dir, checkpoint));
+
+  v1::Manifest manifest;
+  manifest.set_family(v1::ENCODER_MLM);
+  for (const auto& name : data.classes) manifest.add_classes(name);
+  *manifest.mutable_config() = start.config();
+  *manifest.mutable_config()->mutable_encoder() = config;
+  v1::EncoderState* state = manifest.mutable_encoder();
+  *state->mutable_resolved() = config;
+  state->set_config_file(kConfigFile);
+  state->set_weights_file(kWeightsFile);
+  state->set_vocab_file(kVocabFile);
+  state->set_parameters(encoder->parameter_count());
+  state->set_steps(result.steps);
+  state->set_sequences(result.sequences);
+  state->set_final_loss(result.final_loss);
+  state->set_masked_accuracy(result.masked_accuracy);
+  state->set_device(encoder->device_name());
+  return manifest;
+}
+
+const FamilyOps kEncoderMlm = {v1::ENCODER_MLM, &LoadEncoder, &TrainEncoder};
+
+}  // namespace
+
+const FamilyOps* EncoderMlmFamily() { return &kEncoderMlm; }
 
 }  // namespace textclf::encoder

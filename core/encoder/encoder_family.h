@@ -1,5 +1,7 @@
 // Entry point of the ENCODER_MLM family (BERT encoders pretrained by masked language modelling)
-// for the family table (core/families).
+// for the family table (core/families): Train pretrains an encoder from scratch on unlabeled
+// texts; the version holds config.json, model.safetensors and vocab.txt, and XCLASS models name
+// it as their encoder.
 #pragma once
 
 namespace textclf {
@@ -8,7 +10,6 @@ struct FamilyOps;
 
 namespace textclf::encoder {
 
-// Null while the family is not built.
 const FamilyOps* EncoderMlmFamily();
 
 }  // namespace textclf::encoder

@@ -38,7 +38,8 @@ absl::Status TrainingSetBuilder::Add(const v1::ExampleBatch& batch) {
     if (!text::IsValidUtf8(example.label())) {
       return absl::InvalidArgumentError(absl::StrCat(what, " has a label that is not valid UTF-8"));
     }
-    if (!declared_.empty() &&
+    // An unlabeled example (XCLASS, ENCODER_MLM) names no class to check.
+    if (!declared_.empty() && !example.label().empty() &&
         std::find(declared_.begin(), declared_.end(), example.label()) == declared_.end()) {
       return absl::InvalidArgumentError(absl::StrCat(what, " has label \"", example.label(),
                                                      "\", which is not one of the class names: ",

@@ -8,7 +8,9 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "core/common/cancellation.h"
+#include "core/model/model_files.h"
 #include "textclf/v1/model.pb.h"
 #include "textclf/v1/service.pb.h"
 
@@ -42,6 +44,9 @@ struct TrainContext {
   // An empty staging folder; the trainer writes its files here, with paths relative to it in
   // the manifest it returns.
   std::filesystem::path output_dir;
+  // The verified files of another published model version (0: the latest), for trainers that
+  // build on one (X-Class reads its encoder); null where no registry is at hand.
+  std::function<absl::StatusOr<ModelFiles>(std::string name, int64_t version)> read_model_files;
 };
 
 }  // namespace textclf

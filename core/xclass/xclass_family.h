@@ -1,4 +1,5 @@
-// Entry point of the X-Class family for the family table (core/families).
+// Entry point of the X-Class family (XCLASS) for the family table (core/families): class names
+// and unlabeled documents in, a served classifier out (see core/xclass/README.md).
 #pragma once
 
 namespace textclf {
@@ -7,7 +8,6 @@ struct FamilyOps;
 
 namespace textclf::xclass {
 
-// Null while the family is not built.
 const FamilyOps* XClassFamily();
 
 }  // namespace textclf::xclass

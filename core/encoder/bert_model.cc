@@ -1,0 +1,133 @@
+#include "core/encoder/bert_model.h"
+
+#include <string>
+
+namespace textclf::encoder {
+namespace {
+
+// Padding keys get this added before the softmax: exp() of it is exactly 0 in float32.
+constexpr float kMaskedScore = -1e9f;
+
+// Hugging Face nests parameters in modules that only group them (attention.self.query); plain
+// Modules reproduce those names so that checkpoints map one to one.
+std::shared_ptr<torch::nn::Module> Group(torch::nn::Module& parent, const std::string& name) {
+  return parent.register_module(name, std::make_shared<torch::nn::Module>());
+}
+
+torch::nn::LayerNorm MakeNorm(const BertConfig& c) {
+  return torch::nn::LayerNorm(torch::nn::LayerNormOptions({c.hidden_size}).eps(c.layer_norm_eps));
+}
+
+}  // namespace
+
+torch::Tensor Gelu(const torch::Tensor& x, bool tanh_approximation) {
+  return torch::gelu(x, tanh_approximation ? "tanh" : "none");
+}
+
+BertLayerImpl::BertLayerImpl(const BertConfig& c)
+    : heads_(c.num_attention_heads), head_size_(c.head_size()), tanh_gelu_(c.tanh_gelu()) {
+  auto attention = Group(*this, "attention");
+  auto self = Group(*attention, "self");
+  query_ = self->register_module("query", torch::nn::Linear(c.hidden_size, c.hidden_size));
+  key_ = self->register_module("key", torch::nn::Linear(c.hidden_size, c.hidden_size));
+  value_ = self->register_module("value", torch::nn::Linear(c.hidden_size, c.hidden_size));
+  auto attention_output = Group(*attention, "output");
+  attention_dense_ = attention_output->register_module("dense", torch::nn::Linear(c.hidden_size, c.hidden_size));
+  attention_norm_ = attention_output->register_module("LayerNorm", MakeNorm(c));
+  intermediate_ = Group(*this, "intermediate")->register_module("dense", torch::nn::Linear(c.hidden_size, c.intermediate_size));
+  auto output = Group(*this, "output");
+  output_dense_ = output->register_module("dense", torch::nn::Linear(c.intermediate_size, c.hidden_size));
+  output_norm_ = output->register_module("LayerNorm", MakeNorm(c));
+  attention_dropout_ = register_module("attention_dropout", torch::nn::Dropout(c.attention_probs_dropout_prob));
+  hidden_dropout_ = register_module("hidden_dropout", torch::nn::Dropout(c.hidden_dropout_prob));
+}
+
+torch::Tensor BertLayerImpl::forward(const torch::Tensor& x, const torch::Tensor& additive_mask,
+                                     torch::Tensor* attention) {
+  const int64_t batch = x.size(0);
+  const int64_t tokens = x.size(1);
+  auto split_heads = [&](const torch::Tensor& t) {
+    return t.view({batch, tokens, heads_, head_size_}).transpose(1, 2);  // [b, heads, t, d]
+  };
+  const torch::Tensor q = split_heads(query_(x));
+  const torch::Tensor k = split_heads(key_(x));
+  const torch::Tensor v = split_heads(value_(x));
+  torch::Tensor scores = torch::matmul(q, k.transpose(-1, -2)) / std::sqrt(static_cast<double>(head_size_));
+  torch::Tensor probs = torch::softmax(scores + additive_mask, -1);
+  if (attention != nullptr) *attention = probs;
+  probs = attention_dropout_(probs);
+  torch::Tensor context = torch::matmul(probs, v).transpose(1, 2).reshape({batch, tokens, heads_ * head_size_});
+  torch::Tensor h = attention_norm_(hidden_dropout_(attention_dense_(context)) + x);
+  torch::Tensor ff = output_dense_(Gelu(intermediate_(h), tanh_gelu_));
+  return output_norm_(hidden_dropout_(ff) + h);
+}
+
+BertModelImpl::BertModelImpl(const BertConfig& c) : config_(c) {
+  auto embeddings = Group(*this, "embeddings");
+  word_embeddings_ = embeddings->register_module("word_embeddings", torch::nn::Embedding(c.vocab_size, c.hidden_size));
+  position_embeddings_ = embeddings->register_module("position_embeddings",
+                                                     torch::nn::Embedding(c.max_position_embeddings, c.hidden_size));
+  token_type_embeddings_ =
+      embeddings->register_module("token_type_embeddings", torch::nn::Embedding(c.type_vocab_size, c.hidden_size));
+  embedding_norm_ = embeddings->register_module("LayerNorm", MakeNorm(c));
+  embedding_dropout_ = register_module("embedding_dropout", torch::nn::Dropout(c.hidden_dropout_prob));
+  auto layer_group = Group(*Group(*this, "encoder"), "layer");
+  for (int l = 0; l < c.num_hidden_layers; ++l) {
+    layers_.push_back(layer_group->register_module(std::to_string(l), BertLayer(c)));
+  }
+}
+
+BertOutputs BertModelImpl::forward(const torch::Tensor& ids, const torch::Tensor& mask, bool want_attentions,
+                                   int up_to_layer) {
+  const int64_t tokens = ids.size(1);
+  TORCH_CHECK(tokens <= config_.max_position_embeddings, "sequence of ", tokens, " tokens exceeds ",
+              config_.max_position_embeddings, " positions");
+  const torch::Tensor positions = torch::arange(tokens, ids.options()).unsqueeze(0);
+  torch::Tensor x = word_embeddings_(ids) + position_embeddings_(positions) +
+                    token_type_embeddings_(torch::zeros_like(ids));
+  x = embedding_dropout_(embedding_norm_(x));
+  const torch::Tensor additive_mask =
+      ((1 - mask.to(x.scalar_type())) * kMaskedScore).view({ids.size(0), 1, 1, tokens});
+  BertOutputs out;
+  out.hidden_states.push_back(x);
+  const int layers = up_to_layer > 0 ? std::min(up_to_layer, config_.num_hidden_layers) : config_.num_hidden_layers;
+  for (int l = 0; l < layers; ++l) {
+    torch::Tensor attention;
+    x = layers_[static_cast<size_t>(l)]->forward(x, additive_mask, want_attentions ? &attention : nullptr);
+    out.hidden_states.push_back(x);
+    if (want_attentions) out.attentions.push_back(attention);
+  }
+  return out;
+}
+
+MlmHeadImpl::MlmHeadImpl(const BertConfig& c) : tanh_gelu_(c.tanh_gelu()) {
+  auto predictions = Group(*Group(*this, "cls"), "predictions");
+  auto transform = Group(*predictions, "transform");
+  dense_ = transform->register_module("dense", torch::nn::Linear(c.hidden_size, c.hidden_size));
+  norm_ = transform->register_module("LayerNorm", MakeNorm(c));
+  bias_ = predictions->register_parameter("bias", torch::zeros({c.vocab_size}));
+}
+
+torch::Tensor MlmHeadImpl::forward(const torch::Tensor& hidden, const torch::Tensor& word_embeddings) {
+  torch::Tensor h = norm_(Gelu(dense_(hidden), tanh_gelu_));
+  return torch::nn::functional::linear(h, word_embeddings, bias_);
+}
+
+void InitializeBertWeights(torch::nn::Module& module, int pad_token_id) {
+  torch::NoGradGuard no_grad;
+  for (auto& item : module.named_parameters(/*recurse=*/true)) {
+    const std::string& name = item.key();
+    torch::Tensor& p = item.value();
+    const bool norm = name.find("LayerNorm") != std::string::npos;
+    if (name.ends_with("bias")) {
+      p.zero_();
+    } else if (norm) {
+      p.fill_(1.0);
+    } else {
+      p.normal_(0.0, 0.02);
+      if (name.ends_with("word_embeddings.weight")) p[pad_token_id].zero_();
+    }
+  }
+}
+
+}  // namespace textclf::encoder

@@ -1,0 +1,231 @@
+#include "core/encoder/mlm_pretrainer.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <random>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "core/common/status_macros.h"
+#include "core/common/stopwatch.h"
+#include "core/common/thread_pool.h"
+#include "core/encoder/encoder_impl.h"
+
+namespace textclf::encoder {
+namespace {
+
+// Steps timed before the time budget (max_seconds) shortens the schedule, and how often the
+// estimate is refreshed.
+constexpr int64_t kStepsBeforeEstimate = 10;
+constexpr int64_t kEstimateEvery = 50;
+// Shuffled windows of this many batches are sorted by length so that batches pad little.
+constexpr size_t kBatchesPerWindow = 50;
+
+std::vector<std::vector<int32_t>> MakeTrainingSequences(const BertTokenizer& tokenizer,
+                                                        std::span<const std::string> texts, int max_length,
+                                                        ThreadPool* pool) {
+  std::vector<std::vector<std::vector<int32_t>>> per_text(texts.size());
+  const size_t per_sequence = static_cast<size_t>(max_length - 2);
+  auto work = [&](size_t begin, size_t end) {
+    for (size_t i = begin; i < end; ++i) {
+      const WordPieces pieces = tokenizer.Tokenize(texts[i]);
+      for (size_t b = 0; b < pieces.ids.size(); b += per_sequence) {
+        const size_t e = std::min(pieces.ids.size(), b + per_sequence);
+        per_text[i].push_back(WrapSequence(tokenizer, std::span<const int32_t>(pieces.ids.data() + b, e - b)));
+      }
+    }
+  };
+  if (pool != nullptr) {
+    pool->ParallelFor(texts.size(), 256, work);
+  } else {
+    work(0, texts.size());
+  }
+  std::vector<std::vector<int32_t>> sequences;
+  for (auto& list : per_text) {
+    for (auto& s : list) sequences.push_back(std::move(s));
+  }
+  return sequences;
+}
+
+// Batches of sequence indices for one epoch: shuffled, then length-sorted within windows.
+std::vector<std::vector<size_t>> EpochBatches(size_t count, const std::vector<std::vector<int32_t>>& sequences,
+                                              size_t batch_size, std::mt19937_64& rng) {
+  std::vector<size_t> order(count);
+  std::iota(order.begin(), order.end(), 0);
+  std::shuffle(order.begin(), order.end(), rng);
+  const size_t window = batch_size * kBatchesPerWindow;
+  for (size_t begin = 0; begin < count; begin += window) {
+    auto first = order.begin() + static_cast<std::ptrdiff_t>(begin);
+    auto last = order.begin() + static_cast<std::ptrdiff_t>(std::min(count, begin + window));
+    std::stable_sort(first, last, [&](size_t a, size_t b) { return sequences[a].size() < sequences[b].size(); });
+  }
+  std::vector<std::vector<size_t>> batches;
+  for (size_t begin = 0; begin < count; begin += batch_size) {
+    batches.emplace_back(order.begin() + static_cast<std::ptrdiff_t>(begin),
+                         order.begin() + static_cast<std::ptrdiff_t>(std::min(count, begin + batch_size)));
+  }
+  std::shuffle(batches.begin(), batches.end(), rng);
+  return batches;
+}
+
+struct MaskedBatch {
+  torch::Tensor ids;        // inputs with replacements
+  torch::Tensor mask;       // attention mask
+  torch::Tensor positions;  // flat indices of the chosen tokens
+  torch::Tensor labels;     // their original ids
+};
+
+MaskedBatch MaskBatch(const BertTokenizer& tokenizer, std::span<const std::vector<int32_t>* const> sequences,
+                      double probability, std::mt19937_64& rng) {
+  PaddedBatch padded = PadSequences(sequences, tokenizer.pad_id());
+  MaskedBatch out;
+  out.mask = padded.mask;
+  out.ids = padded.ids;
+  auto ids = out.ids.accessor<int64_t, 2>();
+  const int64_t width = out.ids.size(1);
+  std::uniform_real_distribution<double> uniform(0, 1);
+  std::uniform_int_distribution<int32_t> random_token(0, tokenizer.vocab_size() - 1);
+  std::vector<int64_t> positions, labels;
+  int64_t first_candidate = -1;
+  for (size_t i = 0; i < sequences.size(); ++i) {
+    const auto& s = *sequences[i];
+    for (size_t j = 0; j < s.size(); ++j) {
+      if (tokenizer.IsSpecial(s[j])) continue;
+      const int64_t flat = static_cast<int64_t>(i) * width + static_cast<int64_t>(j);
+      if (first_candidate < 0) first_candidate = flat;
+      if (uniform(rng) >= probability) continue;
+      positions.push_back(flat);
+      labels.push_back(s[j]);
+      const double r = uniform(rng);
+      if (r < 0.8) {
+        ids[static_cast<int64_t>(i)][static_cast<int64_t>(j)] = tokenizer.mask_id();
+      } else if (r < 0.9) {
+        ids[static_cast<int64_t>(i)][static_cast<int64_t>(j)] = random_token(rng);
+      }
+    }
+  }
+  // A batch of very short sequences may draw no token at all: predict one anyway.
+  if (positions.empty() && first_candidate >= 0) {
+    positions.push_back(first_candidate);
+    labels.push_back(out.ids.view(-1)[first_candidate].item<int64_t>());
+    out.ids.view(-1)[first_candidate] = tokenizer.mask_id();
+  }
+  out.positions = torch::tensor(positions, torch::kInt64);
+  out.labels = torch::tensor(labels, torch::kInt64);
+  return out;
+}
+
+bool NoDecay(const std::string& name) { return name.ends_with("bias") || name.find("LayerNorm") != std::string::npos; }
+
+}  // namespace
+
+absl::StatusOr<PretrainResult> PretrainMlm(Encoder& encoder, std::span<const std::string> texts,
+                                           const v1::EncoderConfig& c, TrainContext& ctx) {
+  Encoder::Impl& impl = encoder.impl();
+  if (!impl.mlm_head) return absl::InternalError("PretrainMlm needs an encoder made with a masked-LM head");
+  Stopwatch watch;
+  ctx.progress("tokenize", 0.0, absl::StrCat("tokenizing ", texts.size(), " texts"));
+  const auto sequences = MakeTrainingSequences(impl.tokenizer, texts, c.max_length(), ctx.pool);
+  size_t with_tokens = 0;
+  for (const auto& s : sequences) with_tokens += s.size() > 2 ? 1 : 0;
+  if (with_tokens == 0) {
+    return absl::InvalidArgumentError("the training texts hold no words to learn from");
+  }
+  RETURN_IF_ERROR(ctx.cancel->Check());
+
+  const size_t batch_size = static_cast<size_t>(c.batch_size());
+  const int64_t batches_per_epoch = static_cast<int64_t>((sequences.size() + batch_size - 1) / batch_size);
+  int64_t total_steps = batches_per_epoch * c.epochs();
+  if (c.max_steps() > 0) total_steps = std::min(total_steps, c.max_steps());
+
+  // Weight decay applies to weights, not to biases and LayerNorm parameters.
+  std::vector<torch::Tensor> decay, no_decay, all;
+  for (torch::nn::Module* m : {static_cast<torch::nn::Module*>(impl.model.get()),
+                               static_cast<torch::nn::Module*>(impl.mlm_head.get())}) {
+    for (auto& p : m->named_parameters(true)) {
+      (NoDecay(p.key()) ? no_decay : decay).push_back(p.value());
+      all.push_back(p.value());
+    }
+  }
+  std::vector<torch::optim::OptimizerParamGroup> groups;
+  groups.emplace_back(decay, std::make_unique<torch::optim::AdamWOptions>(
+                                 torch::optim::AdamWOptions(c.learning_rate()).weight_decay(c.weight_decay()).eps(1e-6)));
+  groups.emplace_back(no_decay, std::make_unique<torch::optim::AdamWOptions>(
+                                    torch::optim::AdamWOptions(c.learning_rate()).weight_decay(0.0).eps(1e-6)));
+  torch::optim::AdamW optimizer(std::move(groups));
+
+  impl.model->train();
+  impl.mlm_head->train();
+  std::mt19937_64 rng(c.seed());
+  PretrainResult result;
+  std::vector<double> losses, accuracies;
+  double time_budget_start = 0;
+  int64_t step = 0;
+  for (int epoch = 0; step < total_steps; ++epoch) {
+    const auto batches = EpochBatches(sequences.size(), sequences, batch_size, rng);
+    for (const auto& indices : batches) {
+      if (step >= total_steps) break;
+      RETURN_IF_ERROR(ctx.cancel->Check());
+      const int64_t warmup = std::max<int64_t>(1, static_cast<int64_t>(c.warmup_fraction() * total_steps));
+      const double lr = c.learning_rate() * (step < warmup ? (step + 1.0) / warmup
+                                                           : std::max(0.0, (total_steps - step) / double(total_steps - warmup + 1)));
+      for (auto& group : optimizer.param_groups()) static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
+
+      std::vector<const std::vector<int32_t>*> batch;
+      for (size_t i : indices) batch.push_back(&sequences[i]);
+      MaskedBatch masked = MaskBatch(impl.tokenizer, batch, c.mask_probability(), rng);
+      const torch::Tensor ids = masked.ids.to(impl.device);
+      const torch::Tensor mask = masked.mask.to(impl.device);
+      const torch::Tensor positions = masked.positions.to(impl.device);
+      const torch::Tensor labels = masked.labels.to(impl.device);
+      BertOutputs out = impl.model->forward(ids, mask);
+      const torch::Tensor hidden = out.hidden_states.back();
+      const torch::Tensor chosen = hidden.reshape({-1, hidden.size(2)}).index_select(0, positions);
+      const torch::Tensor logits = impl.mlm_head->forward(chosen, impl.model->word_embeddings());
+      torch::Tensor loss = torch::nn::functional::cross_entropy(logits, labels);
+      optimizer.zero_grad();
+      loss.backward();
+      torch::nn::utils::clip_grad_norm_(all, 1.0);
+      optimizer.step();
+
+      const double loss_value = loss.item<double>();
+      if (!std::isfinite(loss_value)) {
+        return absl::InternalError(absl::StrCat("pretraining diverged at step ", step,
+                                                " (loss is not finite); lower encoder.learning_rate"));
+      }
+      losses.push_back(loss_value);
+      accuracies.push_back(logits.argmax(1).eq(labels).to(torch::kFloat32).mean().item<double>());
+      result.sequences += static_cast<int64_t>(batch.size());
+      ++step;
+      // A time budget shortens the schedule (and so its decay) to what fits.
+      if (c.max_seconds() > 0) {
+        if (step == kStepsBeforeEstimate) time_budget_start = watch.seconds();
+        if (step >= kStepsBeforeEstimate && step % kEstimateEvery == kStepsBeforeEstimate % kEstimateEvery) {
+          const double per_step = (watch.seconds() - time_budget_start) / std::max<int64_t>(1, step - kStepsBeforeEstimate);
+          const double left = c.max_seconds() - watch.seconds();
+          const int64_t fits = step + static_cast<int64_t>(std::max(0.0, left) / std::max(per_step, 1e-9));
+          total_steps = std::max(step, std::min(total_steps, fits));
+        }
+      }
+      if (step % 10 == 0 || step == total_steps) {
+        const size_t tail = std::min<size_t>(losses.size(), 50);
+        const double recent = std::accumulate(losses.end() - static_cast<std::ptrdiff_t>(tail), losses.end(), 0.0) / tail;
+        ctx.progress("pretrain", std::min(1.0, static_cast<double>(step) / total_steps),
+                     absl::StrFormat("step %d/%d, epoch %d, loss %.3f, %.1f sequences/s", step, total_steps, epoch + 1,
+                                     recent, result.sequences / std::max(1e-9, watch.seconds())));
+      }
+    }
+  }
+  impl.model->eval();
+  impl.mlm_head->eval();
+  const size_t tail = std::max<size_t>(1, losses.size() / 20);
+  result.steps = step;
+  result.final_loss = std::accumulate(losses.end() - static_cast<std::ptrdiff_t>(tail), losses.end(), 0.0) / tail;
+  result.masked_accuracy =
+      std::accumulate(accuracies.end() - static_cast<std::ptrdiff_t>(tail), accuracies.end(), 0.0) / tail;
+  result.seconds = watch.seconds();
+  return result;
+}
+
+}  // namespace textclf::encoder

@@ -1,0 +1,48 @@
+// Static word representations (X-Class step 1): a word's contextual representations averaged
+// over all its occurrences in the corpus, for words seen at least min_count times.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <Eigen/Dense>
+
+#include "absl/container/flat_hash_map.h"
+
+namespace textclf::xclass {
+
+struct StaticVocabulary {
+  std::vector<std::string> words;
+  std::vector<int64_t> counts;
+  Eigen::MatrixXf vectors;  // words x hidden
+
+  // -1 when the word has no static representation.
+  int Find(std::string_view word) const;
+  size_t size() const { return words.size(); }
+
+  absl::flat_hash_map<std::string, int> index;
+};
+
+class StaticRepresentationBuilder {
+ public:
+  explicit StaticRepresentationBuilder(int hidden) : hidden_(hidden) {}
+
+  // One document's words and their representations (words x hidden, row-major).
+  void Add(std::span<const std::string> words, std::span<const float> vectors);
+
+  // Words seen at least `min_count` times, most frequent first (ties by word).
+  StaticVocabulary Finish(int min_count) const;
+
+ private:
+  struct Sum {
+    int64_t count = 0;
+    std::vector<double> total;
+  };
+  int hidden_;
+  absl::flat_hash_map<std::string, Sum> sums_;
+};
+
+}  // namespace textclf::xclass

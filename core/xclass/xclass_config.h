@@ -1,0 +1,27 @@
+// Resolves an XClassConfig: every default explicit, nonsense rejected with the field's name.
+// Defaults that depend on the encoder (the final classifier, its learning rate and epochs, the
+// chunk length) are settled by ResolveForEncoder once the encoder is loaded.
+#pragma once
+
+#include <cstdint>
+
+#include "absl/status/statusor.h"
+#include "textclf/v1/xclass.pb.h"
+
+namespace textclf::xclass {
+
+absl::StatusOr<v1::XClassConfig> ResolveXClassConfig(const v1::XClassConfig& config);
+
+struct EncoderFacts {
+  int64_t parameters = 0;
+  int layers = 0;
+  int max_positions = 0;
+  bool on_cuda = false;
+};
+
+// Encoders up to this many parameters are fine-tuned on CPU by default (FINAL_AUTO).
+inline constexpr int64_t kFineTuneOnCpuMaxParameters = 30'000'000;
+
+absl::StatusOr<v1::XClassConfig> ResolveForEncoder(v1::XClassConfig config, const EncoderFacts& encoder);
+
+}  // namespace textclf::xclass
