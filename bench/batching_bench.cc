@@ -1,5 +1,7 @@
 // batching_bench: the same model served with dynamic batching on and off, under closed-loop load
 // at several concurrencies; one JSON object per step (throughput and latency percentiles).
+// Text families train on the clickbait study split; --family image_cnn trains a small ResNet on
+// a slice of Fashion-MNIST (IDX files, --fashion) and sends its test images as tensors.
 #include <grpcpp/grpcpp.h>
 
 #include <atomic>
@@ -16,6 +18,7 @@
 #include "client/loadgen/senders.h"
 #include "core/common/thread_pool.h"
 #include "core/data/data_dir.h"
+#include "core/data/idx_reader.h"
 #include "core/model/family_names.h"
 #include "server/server.h"
 #include "textclf/v1/service.grpc.pb.h"
@@ -32,6 +35,116 @@ struct Options {
   double warmup_s = 0.5;
   int threads = 0;
   int64_t max_queue_delay_us = -1;  // -1: the family's default
+  // image_cnn only.
+  std::string fashion_dir = "/usr/share/datasets/fashion-mnist";
+  int image_depth = 8;
+  int64_t image_train = 2000;
+};
+
+// Fashion-MNIST images (uint8 [1, 28, 28] tensors) and labels of one file pair.
+absl::Status ReadFashion(const std::string& dir, const std::string& prefix, int64_t limit,
+                         std::vector<v1::Tensor>* tensors, std::vector<std::string>* labels) {
+  auto images = data::ReadIdx(dir + "/" + prefix + "-images-idx3-ubyte.gz", limit);
+  if (!images.ok()) return images.status();
+  auto classes = data::ReadIdx(dir + "/" + prefix + "-labels-idx1-ubyte.gz", limit);
+  if (!classes.ok()) return classes.status();
+  for (int64_t i = 0; i < images->items(); ++i) {
+    v1::Tensor t;
+    for (int64_t d : {int64_t{1}, images->dims[1], images->dims[2]}) t.add_shape(d);
+    t.set_dtype(v1::UINT8);
+    t.set_data(images->data.substr(static_cast<size_t>(i * images->item_size()), static_cast<size_t>(images->item_size())));
+    tensors->push_back(std::move(t));
+    labels->push_back("c" + std::to_string(static_cast<unsigned char>(classes->data[static_cast<size_t>(i)])));
+  }
+  return absl::OkStatus();
+}
+
+// Trains a ResNet of `depth` on `count` Fashion-MNIST training images for one epoch.
+int TrainImageModel(const std::string& address, const Options& o) {
+  std::vector<v1::Tensor> tensors;
+  std::vector<std::string> labels;
+  if (absl::Status s = ReadFashion(o.fashion_dir, "train", o.image_train, &tensors, &labels); !s.ok()) {
+    std::cerr << "batching_bench: " << s.message() << "\n";
+    return 1;
+  }
+  auto stub = v1::Classifier::NewStub(grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  auto stream = stub->Train(&context);
+  v1::TrainRequest request;
+  request.mutable_start()->set_model("bench");
+  request.mutable_start()->set_family(v1::IMAGE_CNN);
+  v1::ImageCnnConfig* c = request.mutable_start()->mutable_config()->mutable_image_cnn();
+  c->set_depth(o.image_depth);
+  c->mutable_training()->set_epochs(1);
+  stream->Write(request);
+  request.Clear();
+  for (size_t i = 0; i < tensors.size(); ++i) {
+    auto* e = request.mutable_batch()->add_examples();
+    *e->mutable_tensor() = tensors[i];
+    e->set_label(labels[i]);
+    if (request.batch().examples_size() == 1000 || i + 1 == tensors.size()) {
+      stream->Write(request);
+      request.Clear();
+    }
+  }
+  stream->WritesDone();
+  v1::TrainResponse response;
+  while (stream->Read(&response)) {
+  }
+  grpc::Status status = stream->Finish();
+  if (!status.ok()) {
+    std::cerr << "batching_bench: training failed: " << status.error_message() << "\n";
+    return 1;
+  }
+  return 0;
+}
+
+// Classify requests of `batch_size` images each, prepared once and reused.
+class TensorClassifySender : public loadgen::RequestSender {
+ public:
+  TensorClassifySender(loadgen::ChannelPool& pool, const std::vector<v1::Tensor>& images, int batch_size,
+                       double timeout_s)
+      : pool_(pool), timeout_s_(timeout_s) {
+    const size_t per = static_cast<size_t>(std::max(1, batch_size));
+    for (size_t begin = 0; begin < images.size(); begin += per) {
+      v1::ClassifyRequest& r = requests_.emplace_back();
+      r.set_model("bench");
+      for (size_t k = 0; k < per; ++k) *r.add_tensors() = images[(begin + k) % images.size()];
+    }
+  }
+
+  void Send(uint64_t sequence, loadgen::OutcomeCallback done) override {
+    struct Call {
+      grpc::ClientContext context;
+      v1::ClassifyResponse response;
+    };
+    auto* call = new Call;
+    call->context.set_deadline(loadgen::DeadlineAfter(timeout_s_));
+    in_flight_.Add(&call->context);
+    const v1::ClassifyRequest& request = requests_[sequence % requests_.size()];
+    const int inputs = request.tensors_size();
+    pool_.Next().stub->async()->Classify(&call->context, &request, &call->response,
+                                         [this, call, inputs, done = std::move(done)](grpc::Status status) {
+                                           loadgen::Outcome outcome;
+                                           outcome.code = status.error_code();
+                                           outcome.texts = inputs;
+                                           if (status.ok()) {
+                                             outcome.queue_us = call->response.queue_us();
+                                             outcome.compute_us = call->response.compute_us();
+                                           }
+                                           in_flight_.Remove(&call->context);
+                                           delete call;
+                                           done(outcome);
+                                         });
+  }
+
+  void CancelAll() override { in_flight_.CancelAll(); }
+
+ private:
+  loadgen::ChannelPool& pool_;
+  const double timeout_s_;
+  std::vector<v1::ClassifyRequest> requests_;
+  loadgen::InFlightCalls in_flight_;
 };
 
 // Trains the benchmark model through the server's Train RPC, from the clickbait study split.
@@ -97,6 +210,9 @@ int main(int argc, char** argv) {
   app.add_option("--warmup", o.warmup_s, "seconds of warm-up per step")->capture_default_str();
   app.add_option("--threads", o.threads, "server CPU threads (default: all cores)");
   app.add_option("--max-queue-delay-us", o.max_queue_delay_us, "batching delay (default: the family's)");
+  app.add_option("--fashion", o.fashion_dir, "image_cnn: Fashion-MNIST folder")->capture_default_str();
+  app.add_option("--image-depth", o.image_depth, "image_cnn: ResNet depth (6n + 2)")->capture_default_str();
+  app.add_option("--image-train", o.image_train, "image_cnn: training images (one epoch)")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   auto family = ParseFamily(o.family);
   if (!family.ok()) {
@@ -110,8 +226,17 @@ int main(int argc, char** argv) {
   }
   const auto root = std::filesystem::temp_directory_path() / ("batching-bench-" + std::to_string(::getpid()));
   std::filesystem::remove_all(root);
+  const bool images = *family == v1::IMAGE_CNN;
   loadgen::Workload workload;
   workload.texts = dataset->test_texts;
+  std::vector<v1::Tensor> test_images;
+  if (images) {
+    std::vector<std::string> unused;
+    if (absl::Status s = bench::ReadFashion(o.fashion_dir, "t10k", 2000, &test_images, &unused); !s.ok()) {
+      std::cerr << "batching_bench: " << s.message() << "\n";
+      return 1;
+    }
+  }
   int rc = 0;
   for (bool batching : {true, false}) {
     auto server = bench::StartServer(root, batching, o);
@@ -120,7 +245,9 @@ int main(int argc, char** argv) {
       return 1;
     }
     const std::string address = "127.0.0.1:" + std::to_string((*server)->port());
-    if (batching && (rc = bench::TrainModel(address, *dataset, *family)) != 0) return rc;
+    if (batching && (rc = images ? bench::TrainImageModel(address, o) : bench::TrainModel(address, *dataset, *family)) != 0) {
+      return rc;
+    }
     loadgen::Options options;
     options.targets = {address};
     options.model = "bench";
@@ -134,7 +261,9 @@ int main(int argc, char** argv) {
     settings.model = "bench";
     settings.batch_size = o.batch_size;
     settings.timeout_s = options.timeout_s;
-    auto sender = loadgen::MakeClassifySender(pool, workload, settings);
+    std::unique_ptr<loadgen::RequestSender> sender =
+        images ? std::make_unique<bench::TensorClassifySender>(pool, test_images, o.batch_size, options.timeout_s)
+               : loadgen::MakeClassifySender(pool, workload, settings);
     std::atomic<bool> stop{false};
     loadgen::RunSweep(options, *sender, stop, [&](const loadgen::StepResult& step) {
       nlohmann::ordered_json line;

@@ -7,7 +7,6 @@ struct FamilyOps;
 
 namespace textclf::cnn {
 
-// Null while the family is not built.
 const FamilyOps* TextCnnFamily();
 const FamilyOps* ImageCnnFamily();
 

@@ -16,14 +16,20 @@ absl::Status AddPredictions(const Model& model, std::span<const std::string> tex
                             std::span<const int> labels, const Device& device, size_t batch_size,
                             MetricsAccumulator* metrics) {
   std::vector<ModelInput> inputs;
+  inputs.reserve(texts.size());
+  for (const std::string& text : texts) inputs.push_back(ModelInput{text, nullptr});
+  return AddPredictions(model, std::span<const ModelInput>(inputs), labels, device, batch_size, metrics);
+}
+
+absl::Status AddPredictions(const Model& model, std::span<const ModelInput> inputs,
+                            std::span<const int> labels, const Device& device, size_t batch_size,
+                            MetricsAccumulator* metrics) {
   ScoreMatrix out;
   const int positive = model.positive_class();
-  for (size_t begin = 0; begin < texts.size(); begin += batch_size) {
-    const size_t end = std::min(texts.size(), begin + batch_size);
-    inputs.clear();
-    for (size_t i = begin; i < end; ++i) inputs.push_back(ModelInput{texts[i], nullptr});
-    RETURN_IF_ERROR(model.Run(inputs, device, &out));
-    for (size_t i = 0; i < inputs.size(); ++i) {
+  for (size_t begin = 0; begin < inputs.size(); begin += batch_size) {
+    const size_t end = std::min(inputs.size(), begin + batch_size);
+    RETURN_IF_ERROR(model.Run(inputs.subspan(begin, end - begin), device, &out));
+    for (size_t i = 0; i < end - begin; ++i) {
       const float* p = out.probability_row(i);
       metrics->Add(labels[begin + i], static_cast<int>(out.Argmax(i)),
                    std::span<const float>(p, out.cols),

@@ -1,4 +1,4 @@
-// Runs a model over labelled texts and feeds the metrics: shared by training (eval split) and
+// Runs a model over labelled texts (or tensors) and feeds the metrics: shared by training (eval split) and
 // the Evaluate RPC.
 #pragma once
 
@@ -16,6 +16,11 @@ MetricsAccumulator AccumulatorFor(const Model& model);
 
 // Classifies `texts` in batches of `batch_size` on `device` and adds each result to `metrics`.
 absl::Status AddPredictions(const Model& model, std::span<const std::string> texts,
+                            std::span<const int> labels, const Device& device, size_t batch_size,
+                            MetricsAccumulator* metrics);
+
+// The same for any inputs (texts or tensors), e.g. the images of IMAGE_CNN models.
+absl::Status AddPredictions(const Model& model, std::span<const ModelInput> inputs,
                             std::span<const int> labels, const Device& device, size_t batch_size,
                             MetricsAccumulator* metrics);
 

@@ -29,14 +29,25 @@ absl::StatusOr<TrainingOutcome> RunTrainingJob(const v1::TrainStart& start, cons
   ctx.cancel = &cancel;
   ctx.progress = progress;
   ctx.output_dir = staging;
+  ctx.read_model_files = [&repository](std::string name, int64_t version) -> absl::StatusOr<ModelFiles> {
+    if (version == 0) {
+      ASSIGN_OR_RETURN(std::vector<int64_t> versions, repository.ListVersions(name));
+      if (versions.empty()) return absl::NotFoundError(absl::StrCat("model ", name, " has no versions"));
+      version = versions.back();
+    }
+    ASSIGN_OR_RETURN(v1::Manifest manifest, repository.ReadManifest(name, version));
+    return repository.ReadVerifiedFiles(manifest);
+  };
   Stopwatch watch;
   const auto started = google::protobuf::util::TimeUtil::GetCurrentTime();
   ASSIGN_OR_RETURN(v1::Manifest manifest, family->train(start, data, ctx));
   TrainingOutcome outcome;
   outcome.seconds = watch.seconds();
   v1::TrainingInfo* info = manifest.mutable_training();
-  info->set_train_examples(static_cast<int64_t>(data.texts.size()));
-  info->set_eval_examples(static_cast<int64_t>(data.eval_texts.size()));
+  // Text families fill the text vectors, tensor families (IMAGE_CNN) the tensor ones.
+  const size_t eval_examples = data.eval_texts.size() + data.eval_tensors.size();
+  info->set_train_examples(static_cast<int64_t>(data.texts.size() + data.tensors.size()));
+  info->set_eval_examples(static_cast<int64_t>(eval_examples));
   info->set_seconds(outcome.seconds);
   *info->mutable_started_at() = started;
 
@@ -53,15 +64,20 @@ absl::StatusOr<TrainingOutcome> RunTrainingJob(const v1::TrainStart& start, cons
     auto loaded = models.Get(start.model(), version);
     if (loaded.ok()) model = *loaded;
   }
-  if (!data.eval_texts.empty()) {
-    progress("evaluate", 0.97, absl::StrCat("evaluating on ", data.eval_texts.size(), " examples"));
+  if (eval_examples > 0) {
+    progress("evaluate", 0.97, absl::StrCat("evaluating on ", eval_examples, " examples"));
     if (model == nullptr) {
       ASSIGN_OR_RETURN(model, models.LoadDetached(start.model(), version));
     }
     eval::MetricsAccumulator metrics = eval::AccumulatorFor(*model);
     Stopwatch eval_watch;
     Device device{Device::Kind::kCpu, 0, &pool};
-    RETURN_IF_ERROR(eval::AddPredictions(*model, data.eval_texts, data.eval_labels, device, 256, &metrics));
+    std::vector<ModelInput> inputs;
+    inputs.reserve(eval_examples);
+    for (const std::string& text : data.eval_texts) inputs.push_back(ModelInput{text, nullptr});
+    for (const v1::Tensor& tensor : data.eval_tensors) inputs.push_back(ModelInput{{}, &tensor});
+    RETURN_IF_ERROR(eval::AddPredictions(*model, std::span<const ModelInput>(inputs), data.eval_labels, device, 256,
+                                         &metrics));
     v1::EvalMetrics m = metrics.Finish();
     m.set_seconds(eval_watch.seconds());
     m.set_examples_per_s(m.seconds() > 0 ? m.examples() / m.seconds() : 0);

@@ -1,0 +1,278 @@
+// Quantize: collects the streamed calibration and evaluation examples, runs post-training
+// quantization of a CNN model on the training job pool, relays its progress, publishes every
+// variant, and leaves nothing behind when it fails or the client goes away.
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "core/cnn/post_training_quantizer.h"
+#include "core/cnn/quantize_options.h"
+#include "core/model/family_names.h"
+#include "core/model/input_validation.h"
+#include "core/registry/repository.h"
+#include "server/classifier_service.h"
+#include "server/grpc_status.h"
+
+namespace textclf::server {
+namespace {
+
+struct QuantizeOutcome {
+  std::vector<int64_t> versions;
+  v1::QuantizeReport report;
+};
+
+// Progress flows from the job's thread to the RPC's thread, which owns the stream.
+struct JobChannel {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<v1::TrainProgress> progress;
+  bool done = false;
+  absl::StatusOr<QuantizeOutcome> outcome = absl::UnknownError("not run");
+};
+
+// The examples of a Quantize call, owned here; inputs point into them.
+struct QuantizeExamples {
+  std::vector<v1::Example> calibration, eval;
+  std::vector<int> calibration_labels, eval_labels;
+
+  cnn::QuantizationData Inputs() const {
+    cnn::QuantizationData data;
+    auto add = [](const std::vector<v1::Example>& from, std::vector<ModelInput>* to) {
+      for (const v1::Example& e : from) to->push_back(e.has_tensor() ? ModelInput{{}, &e.tensor()} : ModelInput{e.text(), nullptr});
+    };
+    add(calibration, &data.calibration);
+    add(eval, &data.eval);
+    data.calibration_labels = calibration_labels;
+    data.eval_labels = eval_labels;
+    return data;
+  }
+};
+
+// The source model version and its manifest; FAILED_PRECONDITION for families Quantize does not
+// apply to. Version 0 picks the latest float version: quantizing publishes new versions of the
+// same model by default, and a second Quantize call should start from the float model again
+// (an explicitly named quantized version is refused by the quantizer, naming its float source).
+absl::StatusOr<v1::Manifest> SourceManifest(registry::Repository& repository, const v1::QuantizeStart& start) {
+  int64_t version = start.version();
+  if (version == 0) {
+    auto versions = repository.ListVersions(start.model());
+    if (!versions.ok()) return versions.status();
+    if (versions->empty()) return absl::NotFoundError(absl::StrCat("model ", start.model(), " has no versions"));
+    version = versions->back();
+    for (auto it = versions->rbegin(); it != versions->rend(); ++it) {
+      auto candidate = repository.ReadManifest(start.model(), *it);
+      if (candidate.ok() && !candidate->cnn().has_quantization()) {
+        version = *it;
+        break;
+      }
+    }
+  }
+  auto manifest = repository.ReadManifest(start.model(), version);
+  if (!manifest.ok()) return manifest.status();
+  if (manifest->family() != v1::TEXT_CNN && manifest->family() != v1::IMAGE_CNN) {
+    return absl::FailedPreconditionError(absl::StrCat("Quantize applies to the CNN families (text_cnn, image_cnn); ",
+                                                      start.model(), " is a ", std::string(FamilyName(manifest->family())), " model"));
+  }
+  // A target model of another family would mix families across its versions.
+  auto target_versions = repository.ListVersions(start.target_model());
+  if (target_versions.ok() && !target_versions->empty()) {
+    auto target = repository.ReadManifest(start.target_model(), target_versions->back());
+    if (target.ok() && target->family() != manifest->family()) {
+      return absl::FailedPreconditionError(absl::StrCat("target_model ", start.target_model(), " is a ",
+                                                        std::string(FamilyName(target->family())), " model; choose another name"));
+    }
+  }
+  return manifest;
+}
+
+absl::Status AddExamples(const v1::ExampleBatch& batch, const Model& model, const v1::ServerLimits& limits,
+                         int64_t* seen, int64_t* bytes, QuantizeExamples* out) {
+  const bool tensors = model.manifest().family() == v1::IMAGE_CNN;
+  for (const v1::Example& example : batch.examples()) {
+    ++*seen;
+    const std::string what = absl::StrCat("example ", *seen);
+    if (batch.split() == v1::TRAIN) {
+      return absl::InvalidArgumentError(absl::StrCat(what, " is in the TRAIN split; Quantize takes CALIBRATION and EVAL examples"));
+    }
+    if (!tensors) {
+      if (absl::Status s = ValidateText(example.text(), static_cast<size_t>(limits.max_text_bytes()), what); !s.ok()) return s;
+    } else if (!example.has_tensor()) {
+      return absl::InvalidArgumentError(absl::StrCat(what, " has no tensor; ", model.name(), " classifies images"));
+    }
+    const ModelInput input = tensors ? ModelInput{{}, &example.tensor()} : ModelInput{example.text(), nullptr};
+    if (absl::Status s = model.ValidateInput(input); !s.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(what, ": ", std::string(s.message())));
+    }
+    const int label = model.ClassIndex(example.label());
+    if (label < 0) {
+      return absl::InvalidArgumentError(absl::StrCat(what, " has label \"", example.label(),
+                                                     "\", which the model does not know; its classes are ",
+                                                     absl::StrJoin(model.manifest().classes(), ", ")));
+    }
+    *bytes += static_cast<int64_t>(example.ByteSizeLong());
+    if (*bytes > limits.max_train_bytes()) {
+      return absl::ResourceExhaustedError(absl::StrCat("the examples exceed ", limits.max_train_bytes(),
+                                                       " bytes (max_train_bytes in the server config); send fewer"));
+    }
+    const bool calibration = batch.split() == v1::CALIBRATION;
+    (calibration ? out->calibration : out->eval).push_back(example);
+    (calibration ? out->calibration_labels : out->eval_labels).push_back(label);
+  }
+  return absl::OkStatus();
+}
+
+// Runs the quantization and publishes every variant, or none.
+absl::StatusOr<QuantizeOutcome> RunQuantizeJob(const v1::QuantizeStart& start, const Model& source,
+                                               const QuantizeExamples& examples, registry::ModelManager& models,
+                                               const CancellationToken& cancel, const ProgressFn& progress) {
+  registry::Repository& repository = models.repository();
+  std::vector<std::filesystem::path> staging;
+  struct Cleanup {
+    registry::Repository& repo;
+    std::vector<std::filesystem::path>& dirs;
+    ~Cleanup() {
+      for (const auto& d : dirs) repo.DiscardStagingDir(d);
+    }
+  } cleanup{repository, staging};
+  cnn::QuantizationContext ctx;
+  ctx.cancel = &cancel;
+  ctx.progress = progress;
+  ctx.new_output_dir = [&]() -> absl::StatusOr<std::filesystem::path> {
+    auto dir = repository.CreateStagingDir(start.target_model());
+    if (dir.ok()) staging.push_back(*dir);
+    return dir;
+  };
+  const cnn::QuantizationData data = examples.Inputs();
+  auto result = cnn::QuantizeCnn(source, start, data, ctx);
+  if (!result.ok()) return result.status();
+  if (absl::Status s = cancel.Check(); !s.ok()) return s;
+
+  QuantizeOutcome outcome;
+  outcome.report = std::move(result->report);
+  progress("publish", 0.96, absl::StrCat("publishing ", result->variants.size(), " version(s) of ", start.target_model()));
+  for (size_t v = 0; v < result->variants.size(); ++v) {
+    cnn::QuantizedVariant& variant = result->variants[v];
+    auto published = repository.Publish(variant.dir, start.target_model(), std::move(variant.manifest));
+    if (!published.ok()) {
+      // All or nothing: take back the variants already published.
+      for (int64_t version : outcome.versions) (void)models.Delete(start.target_model(), version);
+      return published.status();
+    }
+    outcome.versions.push_back(published->version());
+    v1::VariantReport* r = outcome.report.mutable_variants(static_cast<int>(v));
+    r->set_model(start.target_model());
+    r->set_version(published->version());
+  }
+  if (!start.skip_load()) {
+    progress("load", 0.98, "loading the quantized versions");
+    for (int64_t version : outcome.versions) {
+      if (auto loaded = models.Load(start.target_model(), version); !loaded.ok()) return loaded.status();
+    }
+  }
+  progress("done", 1.0, absl::StrCat("published ", start.target_model(), " version(s) ", absl::StrJoin(outcome.versions, ", ")));
+  return outcome;
+}
+
+}  // namespace
+
+grpc::Status ClassifierService::Quantize(grpc::ServerContext* context,
+                                         grpc::ServerReaderWriter<v1::QuantizeResponse, v1::QuantizeRequest>* stream) {
+  v1::QuantizeRequest request;
+  if (!stream->Read(&request) || !request.has_start()) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "the first message must be a QuantizeStart");
+  }
+  auto resolved = cnn::ResolveQuantizeStart(request.start());
+  if (!resolved.ok()) return ToGrpcStatus(resolved.status());
+  const v1::QuantizeStart start = *resolved;
+  if (absl::Status s = registry::ValidateModelName(start.target_model()); !s.ok()) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, absl::StrCat("target_model: ", std::string(s.message())));
+  }
+  auto manifest = SourceManifest(deps_.models->repository(), start);
+  if (!manifest.ok()) return ToGrpcStatus(manifest.status());
+  auto source = deps_.models->LoadDetached(start.model(), manifest->version());
+  if (!source.ok()) return ToGrpcStatus(source.status());
+
+  auto examples = std::make_shared<QuantizeExamples>();
+  int64_t seen = 0, bytes = 0;
+  while (stream->Read(&request)) {
+    if (request.has_start()) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "QuantizeStart may only be the first message");
+    }
+    if (absl::Status s = AddExamples(request.batch(), **source, deps_.limits, &seen, &bytes, examples.get()); !s.ok()) {
+      return ToGrpcStatus(s);
+    }
+  }
+  if (context->IsCancelled()) return grpc::Status(grpc::StatusCode::CANCELLED, "the client cancelled");
+  if (examples->calibration.empty()) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        "no CALIBRATION examples were sent; send labelled examples in CALIBRATION batches");
+  }
+
+  auto channel = std::make_shared<JobChannel>();
+  auto cancel = std::make_shared<CancellationToken>();
+  registry::ModelManager* models = deps_.models;
+  std::shared_ptr<const Model> model = *source;
+  absl::Status submitted = deps_.jobs->Submit([=] {
+    ProgressFn progress = [channel](std::string_view stage, double fraction, std::string_view message) {
+      v1::TrainProgress p;
+      p.set_stage(std::string(stage));
+      p.set_fraction(fraction);
+      p.set_message(std::string(message));
+      std::lock_guard<std::mutex> lock(channel->mu);
+      if (channel->progress.size() > 64) channel->progress.pop_front();
+      channel->progress.push_back(std::move(p));
+      channel->cv.notify_one();
+    };
+    auto outcome = cancel->cancelled() ? absl::StatusOr<QuantizeOutcome>(cancel->Check())
+                                       : RunQuantizeJob(start, *model, *examples, *models, *cancel, progress);
+    std::lock_guard<std::mutex> lock(channel->mu);
+    channel->outcome = std::move(outcome);
+    channel->done = true;
+    channel->cv.notify_one();
+  });
+  if (!submitted.ok()) return ToGrpcStatus(submitted);
+
+  bool client_gone = false;
+  for (;;) {
+    std::deque<v1::TrainProgress> pending;
+    bool done;
+    {
+      std::unique_lock<std::mutex> lock(channel->mu);
+      channel->cv.wait_for(lock, std::chrono::milliseconds(100),
+                           [&] { return channel->done || !channel->progress.empty(); });
+      pending.swap(channel->progress);
+      done = channel->done;
+    }
+    for (auto& p : pending) {
+      v1::QuantizeResponse response;
+      *response.mutable_progress() = std::move(p);
+      if (!client_gone && !stream->Write(response)) client_gone = true;
+    }
+    if (context->IsCancelled()) client_gone = true;
+    if (client_gone) cancel->Cancel();
+    if (done) break;
+  }
+
+  absl::StatusOr<QuantizeOutcome>& outcome = channel->outcome;
+  if (!outcome.ok()) {
+    if (client_gone) return grpc::Status(grpc::StatusCode::CANCELLED, "the client cancelled the quantization");
+    return ToGrpcStatus(outcome.status());
+  }
+  v1::QuantizeResponse response;
+  v1::QuantizeResult* result = response.mutable_result();
+  for (int64_t version : outcome->versions) result->add_versions(version);
+  *result->mutable_report() = outcome->report;
+  if (auto info = deps_.models->Describe(start.target_model()); info.ok()) *result->add_models() = *info;
+  if (client_gone || context->IsCancelled() || !stream->Write(response)) {
+    // The client never learned of these versions: take them back rather than leave orphans.
+    for (int64_t version : outcome->versions) (void)deps_.models->Delete(start.target_model(), version);
+    return grpc::Status(grpc::StatusCode::CANCELLED, "the client cancelled the quantization");
+  }
+  return grpc::Status::OK;
+}
+
+}  // namespace textclf::server
