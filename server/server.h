@@ -2,6 +2,7 @@
 // with health checking and reflection. Tests run it in-process on a loopback port.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
@@ -31,14 +32,29 @@ class StatisticsCollector;
 
 namespace textclf::server {
 
+// How this process serves, beyond what it serves (ServerConfig): the deployment knobs.
+struct ServeOptions {
+  // > 0: rescan the repository this often (seconds), loading what appeared and unloading what
+  // went (see RepositoryPoller). The repository is then taken as shared with other processes.
+  double poll_interval_s = 0;
+  // Connections are closed (GOAWAY) after about this long, so that clients reconnect and spread
+  // over replicas added since; 0 keeps them open forever.
+  double max_connection_age_s = 300;
+  // Time calls still running on an aged connection get before it is cut; 0: as long as they
+  // need (a Train stream lasts the whole training).
+  double max_connection_age_grace_s = 0;
+};
+
 class ClassifierService;
+class DrainingService;
+class RepositoryPoller;
 class MetricsEndpoint;
 class PrometheusMetrics;
 
 class Server {
  public:
   // Starts serving; `config` is resolved (defaults filled) here. Port 0 picks a free port.
-  static absl::StatusOr<std::unique_ptr<Server>> Start(v1::ServerConfig config);
+  static absl::StatusOr<std::unique_ptr<Server>> Start(v1::ServerConfig config, ServeOptions options = {});
   ~Server();
 
   int port() const { return port_; }
@@ -48,9 +64,18 @@ class Server {
   // Problems met while loading models at start; the server serves everything else.
   const std::vector<std::string>& load_failures() const { return load_failures_; }
 
-  // Health turns NOT_SERVING, then in-flight calls get up to `grace_seconds` to finish.
-  void Shutdown(double grace_seconds = 5.0);
+  // Health turns NOT_SERVING and polling stops; new calls are refused with UNAVAILABLE while
+  // in-flight calls get up to `grace_seconds` to finish, after which they are cancelled.
+  // Returns true when every call finished in time.
+  bool Shutdown(double grace_seconds = 5.0);
+  // The first half of Shutdown: health NOT_SERVING, polling stopped, new calls refused with
+  // UNAVAILABLE, and a wait of up to `grace_seconds` for the calls in flight; gRPC keeps its
+  // connections. True when every call finished. A process that exits right after (textclf-server
+  // on SIGTERM) closes its connections, so that calls clients send meanwhile fail UNAVAILABLE.
+  bool Drain(double grace_seconds);
   void Wait();
+  // Repository scans finished in poll mode (0 otherwise).
+  int64_t poll_scans() const;
 
  private:
   Server() = default;
@@ -69,10 +94,15 @@ class Server {
   std::unique_ptr<ThreadPool> cpu_pool_;
   std::unique_ptr<runtime::InferenceRuntime> runtime_;
   std::unique_ptr<registry::ModelManager> models_;
+  std::unique_ptr<RepositoryPoller> poller_;
   std::unique_ptr<JobPool> jobs_;
   std::unique_ptr<ClassifierService> service_;
+  std::unique_ptr<DrainingService> gate_;  // what gRPC serves: service_ behind the drain's gate
   std::unique_ptr<grpc::Server> grpc_server_;
   bool shut_down_ = false;
+  bool drained_once_ = false;
+  bool drained_ = false;
+  std::chrono::system_clock::time_point drain_deadline_;
 };
 
 }  // namespace textclf::server

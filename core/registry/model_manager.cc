@@ -110,9 +110,13 @@ void ModelManager::UnloadVersion(std::string_view name, int64_t version) {
 
 absl::Status ModelManager::ApplyPolicy(std::string_view name) {
   std::lock_guard<std::mutex> model_lock(ModelMutex(name));
-  ASSIGN_OR_RETURN(std::vector<int64_t> on_disk, repository_->ListVersions(name));
+  auto listed = repository_->ListVersions(name);
+  // A model gone from disk (deleted by another process sharing the repository) has no version
+  // to keep: everything loaded goes, and the caller still hears NOT_FOUND.
+  if (!listed.ok() && !absl::IsNotFound(listed.status())) return listed.status();
+  const std::vector<int64_t> on_disk = listed.ok() ? *listed : std::vector<int64_t>{};
   std::vector<int64_t> wanted = WantedVersions(on_disk);
-  absl::Status first_error;
+  absl::Status first_error = listed.status();
   // New versions load before old ones go, so the model never has no version serving.
   for (int64_t v : wanted) {
     absl::Status s = LoadVersion(name, v);
@@ -140,6 +144,18 @@ void ModelManager::ApplyPolicyToAll(std::vector<std::string>* failures) {
   for (const std::string& name : *names) {
     absl::Status s = ApplyPolicy(name);
     if (!s.ok()) failures->push_back(absl::StrCat(name, ": ", std::string(s.message())));
+  }
+  // Models still loaded but no longer on disk were deleted behind our back: unload them.
+  std::vector<std::string> gone;
+  {
+    std::shared_lock lock(mu_);
+    for (const auto& [name, versions] : slots_) {
+      if (!std::binary_search(names->begin(), names->end(), name)) gone.push_back(name);
+    }
+  }
+  for (const std::string& name : gone) {
+    absl::Status s = ApplyPolicy(name);
+    if (!s.ok() && !absl::IsNotFound(s)) failures->push_back(absl::StrCat(name, ": ", std::string(s.message())));
   }
 }
 

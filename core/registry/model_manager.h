@@ -26,10 +26,12 @@ class ModelManager {
   // Unloads everything, telling the observer.
   ~ModelManager();
 
-  // Loads, for every model on disk, the versions the policy names and unloads the others.
-  // Models that fail to load are reported in `failures` and the rest keep serving.
+  // Loads, for every model on disk, the versions the policy names and unloads the others, and
+  // unloads models no longer on disk. Models that fail to load are reported in `failures` and
+  // the rest keep serving.
   void ApplyPolicyToAll(std::vector<std::string>* failures);
-  // The same for one model, e.g. after a new version was published.
+  // The same for one model, e.g. after a new version was published. A model with no folder
+  // left is unloaded entirely and answers NOT_FOUND.
   absl::Status ApplyPolicy(std::string_view name);
 
   // The loaded model answering for (name, version); version 0 means the latest loaded.

@@ -37,6 +37,19 @@ absl::Status SyncTree(const fs::path& dir) {
   return SyncDirectory(dir);
 }
 
+// The latest modification anywhere in a tree: a staging folder's own time is that of its
+// creation, while the job writing into it touches only the files and folders inside.
+fs::file_time_type NewestWriteTime(const fs::path& root) {
+  std::error_code ec;
+  fs::file_time_type newest = fs::last_write_time(root, ec);
+  for (fs::recursive_directory_iterator it(root, ec), end; !ec && it != end; it.increment(ec)) {
+    std::error_code entry_ec;
+    const fs::file_time_type t = it->last_write_time(entry_ec);
+    if (!entry_ec && t > newest) newest = t;
+  }
+  return newest;
+}
+
 }  // namespace
 
 absl::Status ValidateModelName(std::string_view name) {
@@ -65,7 +78,7 @@ fs::path Repository::VersionDir(std::string_view name, int64_t version) const {
   return root_ / std::string(name) / std::to_string(version);
 }
 
-absl::Status Repository::Initialize() {
+absl::Status Repository::Initialize(std::chrono::seconds keep_younger_than) {
   std::error_code ec;
   fs::create_directories(root_, ec);
   if (ec) {
@@ -73,8 +86,18 @@ absl::Status Repository::Initialize() {
         absl::StrCat("cannot create the model repository ", root_.string(), ": ", ec.message()));
   }
   // Leftovers of interrupted publishes or deletes are never visible as models; drop them.
-  RETURN_IF_ERROR(RemoveTree(staging_root()));
-  RETURN_IF_ERROR(RemoveTree(trash_root()));
+  if (keep_younger_than.count() <= 0) {
+    RETURN_IF_ERROR(RemoveTree(staging_root()));
+    RETURN_IF_ERROR(RemoveTree(trash_root()));
+  } else {
+    const auto cutoff = fs::file_time_type::clock::now() - keep_younger_than;
+    for (const fs::path& dir : {staging_root(), trash_root()}) {
+      for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+        if (NewestWriteTime(it->path()) < cutoff) RETURN_IF_ERROR(RemoveTree(it->path()));
+      }
+      ec.clear();
+    }
+  }
   fs::create_directories(staging_root(), ec);
   fs::create_directories(trash_root(), ec);
   if (ec) return absl::InternalError(absl::StrCat("cannot prepare ", root_.string(), ": ", ec.message()));

@@ -3,6 +3,7 @@
 // complete version or none.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <mutex>
@@ -28,7 +29,10 @@ class Repository {
   explicit Repository(std::filesystem::path root);
 
   // Creates the root if needed and removes what interrupted publishes and deletes left behind.
-  absl::Status Initialize();
+  // A repository shared by several processes (replicas and training jobs on one volume) passes
+  // `keep_younger_than` > 0: a leftover touched more recently may be another process's publish
+  // in progress, so only older ones go.
+  absl::Status Initialize(std::chrono::seconds keep_younger_than = std::chrono::seconds(0));
 
   const std::filesystem::path& root() const { return root_; }
   std::filesystem::path VersionDir(std::string_view name, int64_t version) const;

@@ -1,0 +1,137 @@
+// The validator's own tests (node --test): the base manifests pass, and each kind of mistake the
+// conventions exist for is caught, naming what is wrong. Run by deploy/validate before it
+// validates the overlays, so a check that silently stopped working fails CI.
+import assert from "node:assert/strict";
+import { readFileSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { test } from "node:test";
+import YAML from "yaml";
+import { conventionErrors, parseArgs, cpuCores } from "./conventions.mjs";
+import { schemaErrors } from "./schemas.mjs";
+import { defaultContext, repoRoot, serverMetricNames, protoFields } from "./sources.mjs";
+
+const base = join(repoRoot, "deploy/k8s/base");
+const ctx = defaultContext();
+
+// The base's documents as kustomize would render them, with its two generated ConfigMaps.
+function baseDocs() {
+  const docs = [];
+  for (const file of readdirSync(base).filter((f) => f.endsWith(".yaml") && f !== "kustomization.yaml")) {
+    docs.push(...YAML.parseAllDocuments(readFileSync(join(base, file), "utf8")).map((d) => d.toJS()));
+  }
+  docs.push({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "textclf-server-config" },
+              data: { "server.json": readFileSync(join(base, "server.json"), "utf8") } });
+  docs.push({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "textclf-grafana-dashboard" },
+              data: { "textclf-dashboard.json": readFileSync(join(base, "grafana-dashboard.json"), "utf8") } });
+  return docs;
+}
+
+const find = (docs, kind, name) => docs.find((d) => d.kind === kind && (!name || d.metadata.name === name));
+const server = (docs) => find(docs, "Deployment").spec.template.spec.containers[0];
+
+// The errors after `mutate` changed a fresh copy of the base.
+function errorsAfter(mutate, context = ctx) {
+  const docs = baseDocs();
+  mutate(docs);
+  return conventionErrors(docs, context);
+}
+
+function assertCaught(errors, fragment) {
+  assert.ok(errors.some((e) => e.includes(fragment)), `expected an error containing "${fragment}", got:\n${errors.join("\n")}`);
+}
+
+test("the base manifests follow every convention", () => {
+  assert.deepEqual(conventionErrors(baseDocs(), ctx), []);
+});
+
+test("the base manifests pass their schemas", async () => {
+  for (const doc of baseDocs()) assert.deepEqual(await schemaErrors(doc), [], `${doc.kind}/${doc.metadata.name}`);
+});
+
+test("schemas reject a wrong type, an unknown kind and a bad prometheus-operator field", async () => {
+  const docs = baseDocs();
+  server(docs).ports[0].containerPort = "fifty";
+  assert.match((await schemaErrors(find(docs, "Deployment"))).join(), /containerPort must be integer/);
+  assert.match((await schemaErrors({ apiVersion: "v1", kind: "Pdo", metadata: { name: "x" } })).join(), /no schema/);
+  const rule = find(docs, "PrometheusRule");
+  rule.spec.groups[0].rules[0].for = "ten minutes";
+  assert.match((await schemaErrors(rule)).join(), /for must match pattern/);
+});
+
+test("the sources are read: metric names and ServerConfig fields", () => {
+  const names = serverMetricNames();
+  for (const n of ["textclf_requests_total", "textclf_request_duration_seconds_bucket", "textclf_model_ece"]) assert.ok(names.has(n), n);
+  assert.ok(!names.has("textclf_request_duration_seconds"), "a histogram is only its _bucket, _sum and _count series");
+  const fields = protoFields("ServerConfig");
+  for (const f of ["models_dir", "version_policy", "model_overrides", "metrics_port"]) assert.ok(fields.has(f), f);
+});
+
+test("helpers: flags and CPU quantities", () => {
+  assert.deepEqual([...parseArgs(["--port=1", "--x", "2", "--flag"])], [["--port", "1"], ["--x", "2"], ["--flag", ""]]);
+  assert.equal(cpuCores("500m"), 0.5);
+  assert.equal(cpuCores("2"), 2);
+});
+
+const cases = [
+  ["a missing readiness probe", (d) => delete server(d).readinessProbe, "has no readinessProbe"],
+  ["a probe on another port", (d) => { server(d).livenessProbe.grpc.port = 50052; }, "livenessProbe must be a gRPC health probe on --port 50051"],
+  ["a probe asking about an unknown health service", (d) => { server(d).readinessProbe.grpc.service = "textclf"; }, "does not report"],
+  ["a container port that is not --port", (d) => { server(d).ports[0].containerPort = 50052; }, "differs from --port"],
+  ["a metrics port that is not --metrics-port", (d) => { server(d).args = server(d).args.map((a) => a.replace("--metrics-port=9464", "--metrics-port=9100")); }, "differs from --metrics-port"],
+  ["a grace period shorter than preStop + drain", (d) => { find(d, "Deployment").spec.template.spec.terminationGracePeriodSeconds = 10; }, "terminationGracePeriodSeconds (10)"],
+  ["no preStop", (d) => delete server(d).lifecycle, "preStop"],
+  ["a liveness probe that would kill a draining pod", (d) => { server(d).livenessProbe.failureThreshold = 1; }, "a draining pod would be killed"],
+  ["no poll interval", (d) => { server(d).args = server(d).args.filter((a) => !a.startsWith("--poll-interval")); }, "--poll-interval must be > 0"],
+  ["no CPU request", (d) => delete server(d).resources.requests.cpu, "resources.requests.cpu"],
+  ["more threads than CPUs", (d) => { server(d).args = server(d).args.map((a) => a.replace("--threads=2", "--threads=8")); }, "exceeds the CPU limit"],
+  ["a writable root file system", (d) => { server(d).securityContext.readOnlyRootFilesystem = false; }, "read-only root file system"],
+  ["running as root", (d) => { find(d, "Deployment").spec.template.spec.securityContext.runAsUser = 0; }, "non-zero runAsUser"],
+  ["a deployment selector not matching its pods", (d) => { find(d, "Deployment").spec.selector.matchLabels["app.kubernetes.io/component"] = "api"; }, "does not select the pod template"],
+  ["a service selecting no pod", (d) => { find(d, "Service", "textclf-grpc").spec.selector = { app: "other" }; }, "Service/textclf-grpc: its selector matches no Deployment"],
+  ["a service port to a port the pods lack", (d) => { find(d, "Service", "textclf-metrics").spec.ports[0].targetPort = "prometheus"; }, "targets prometheus"],
+  ["a gRPC service that is not headless", (d) => delete find(d, "Service", "textclf-grpc").spec.clusterIP, "must be headless"],
+  ["a PDB selecting no pod", (d) => { find(d, "PodDisruptionBudget").spec.selector.matchLabels = { app: "x" }; }, "PodDisruptionBudget/textclf-server: its selector matches no Deployment"],
+  ["an HPA on a metric the adapter does not serve", (d) => { find(d, "HorizontalPodAutoscaler").spec.metrics[1].pods.metric.name = "queue_p90"; }, "not defined by"],
+  ["an HPA without CPU", (d) => { find(d, "HorizontalPodAutoscaler").spec.metrics.shift(); }, "must scale on CPU"],
+  ["a ServiceMonitor on a port the service lacks", (d) => { find(d, "ServiceMonitor").spec.endpoints[0].port = "http"; }, "endpoint port http"],
+  ["an alert on a metric the server does not export", (d) => { find(d, "PrometheusRule").spec.groups[0].rules[0].expr = "textclf_latency_p99 > 1"; }, "textclf_latency_p99 is not a metric"],
+  ["an alert selecting another job", (d) => { const r = find(d, "PrometheusRule").spec.groups[0].rules[2]; r.expr = r.expr.replace("textclf-metrics", "textclf"); }, 'selects job="textclf"'],
+  ["no ECE alert", (d) => { const g = find(d, "PrometheusRule").spec.groups[1]; g.rules = g.rules.filter((r) => !r.expr.includes("ece")); }, "no alert on ECE"],
+  ["an alert without severity", (d) => delete find(d, "PrometheusRule").spec.groups[0].rules[0].labels, "needs a severity label"],
+  ["a dashboard without queue time", (d) => {
+    const cm = find(d, "ConfigMap", "textclf-grafana-dashboard");
+    const dash = JSON.parse(cm.data["textclf-dashboard.json"]);
+    dash.panels = dash.panels.filter((p) => !JSON.stringify(p).includes("queue_duration"));
+    cm.data["textclf-dashboard.json"] = JSON.stringify(dash);
+  }, "no panel shows queue time"],
+  ["a dashboard query on a misspelt metric", (d) => {
+    const cm = find(d, "ConfigMap", "textclf-grafana-dashboard");
+    cm.data["textclf-dashboard.json"] = cm.data["textclf-dashboard.json"].replace(/textclf_batch_size_sum/g, "textclf_batchsize_sum");
+  }, "textclf_batchsize_sum is not a metric"],
+  ["a server config field the server does not know", (d) => {
+    const cm = find(d, "ConfigMap", "textclf-server-config");
+    cm.data["server.json"] = JSON.stringify({ ...JSON.parse(cm.data["server.json"]), poll_interval: 10 });
+  }, `sets "poll_interval"`],
+  ["a training Job writing elsewhere", (d) => { find(d, "Job").spec.template.spec.volumes[0].persistentVolumeClaim.claimName = "scratch"; }, "must publish into the serving replicas' model volume"],
+  ["the gpu variant without a GPU", (d) => { find(d, "Deployment").metadata.annotations = { "textclf.dev/variant": "gpu" }; }, "must limit nvidia.com/gpu"],
+  ["a GPU without node selection", (d) => { server(d).resources.limits["nvidia.com/gpu"] = "1"; server(d).resources.requests["nvidia.com/gpu"] = "1"; }, "must select GPU nodes"],
+  ["a document without the app label", (d) => delete find(d, "PersistentVolumeClaim").metadata.labels, "needs the label app.kubernetes.io/name"],
+];
+
+for (const [what, mutate, fragment] of cases) {
+  test(`catches ${what}`, () => assertCaught(errorsAfter(mutate), fragment));
+}
+
+test("catches a Dockerfile that does not expose the metrics port or health-check the gRPC port", () => {
+  const dockerfile = ctx.dockerfile.replace("EXPOSE 50051 9464", "EXPOSE 50051").replace("127.0.0.1:50051", "127.0.0.1:8080");
+  const errors = errorsAfter(() => {}, { ...ctx, dockerfile });
+  assertCaught(errors, "EXPOSE lacks port 9464");
+  assertCaught(errors, "HEALTHCHECK must run textclf health on port 50051");
+});
+
+test("catches a Dockerfile COPY of a file the repository lacks, and a Job running a program the image lacks", () => {
+  const dockerfile = ctx.dockerfile.replace("deploy/docker/textclf-train-and-publish", "deploy/docker/train.sh");
+  const errors = errorsAfter(() => {}, { ...ctx, dockerfile });
+  assertCaught(errors, "COPY deploy/docker/train.sh, which is not in the repository");
+  assertCaught(errors, "runs textclf-train-and-publish, which the Dockerfile does not install");
+});
