@@ -12,5 +12,7 @@ void AddTrainCommand(CLI::App& app, int* exit_code);
 void AddClassifyCommand(CLI::App& app, int* exit_code);
 void AddEvaluateCommand(CLI::App& app, int* exit_code);
 void AddModelsCommand(CLI::App& app, int* exit_code);
+void AddHealthCommand(CLI::App& app, int* exit_code);
+void AddQuantizeCommand(CLI::App& app, int* exit_code);
 
 }  // namespace textclf::client

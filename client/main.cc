@@ -11,6 +11,8 @@ int main(int argc, char** argv) {
   textclf::client::AddClassifyCommand(app, &exit_code);
   textclf::client::AddEvaluateCommand(app, &exit_code);
   textclf::client::AddModelsCommand(app, &exit_code);
+  textclf::client::AddHealthCommand(app, &exit_code);
+  textclf::client::AddQuantizeCommand(app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -23,6 +23,16 @@ class ClassifySender : public RequestSender {
   }
 
   void Send(uint64_t sequence, OutcomeCallback done) override {
+    Start(requests_[sequence % requests_.size()], pool_.NextIndex(), pool_.size() - 1, std::move(done));
+  }
+
+  void CancelAll() override { in_flight_.CancelAll(); }
+
+ private:
+  // A replica refuses calls with UNAVAILABLE before running them (it is draining, or gone), and
+  // Classify changes nothing, so such a call moves on to the next target, at most once per
+  // endpoint: stopping one replica costs the client no request.
+  void Start(const v1::ClassifyRequest& request, size_t index, size_t retries_left, OutcomeCallback done) {
     struct Call {
       grpc::ClientContext context;
       v1::ClassifyResponse response;
@@ -30,11 +40,16 @@ class ClassifySender : public RequestSender {
     auto* call = new Call;
     call->context.set_deadline(DeadlineAfter(timeout_s_));
     in_flight_.Add(&call->context);
-    const v1::ClassifyRequest& request = requests_[sequence % requests_.size()];
     const int texts = request.texts_size();
-    pool_.Next().stub->async()->Classify(
+    pool_.at(index).stub->async()->Classify(
         &call->context, &request, &call->response,
-        [this, call, texts, done = std::move(done)](grpc::Status status) {
+        [this, call, texts, &request, index, retries_left, done = std::move(done)](grpc::Status status) mutable {
+          if (status.error_code() == grpc::StatusCode::UNAVAILABLE && retries_left > 0) {
+            in_flight_.Remove(&call->context);
+            delete call;
+            Start(request, (index + 1) % pool_.size(), retries_left - 1, std::move(done));
+            return;
+          }
           Outcome outcome;
           outcome.code = status.error_code();
           outcome.texts = texts;
@@ -48,9 +63,6 @@ class ClassifySender : public RequestSender {
         });
   }
 
-  void CancelAll() override { in_flight_.CancelAll(); }
-
- private:
   ChannelPool& pool_;
   const double timeout_s_;
   std::vector<v1::ClassifyRequest> requests_;

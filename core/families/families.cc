@@ -33,6 +33,10 @@ absl::StatusOr<const FamilyOps*> FindFamily(v1::Family family) {
   if (family == v1::FAMILY_UNSPECIFIED) {
     return absl::InvalidArgumentError("the model family is not set");
   }
+  if (!v1::Family_IsValid(family)) {
+    return absl::InvalidArgumentError(absl::StrCat("unknown model family ", static_cast<int>(family),
+                                                   "; this server knows zest, xclass, text_cnn, image_cnn and encoder_mlm"));
+  }
   return absl::UnimplementedError(absl::StrCat("the ", std::string(FamilyName(family)),
                                                " family is not built into this server yet"));
 }

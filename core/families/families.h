@@ -1,5 +1,4 @@
-// The table of model families: how to train each and how to load a trained one. Families not
-// built yet are listed by name so that requests for them get a clear UNIMPLEMENTED.
+// The table of model families: how to train each and how to load a trained one.
 #pragma once
 
 #include <filesystem>
@@ -23,7 +22,8 @@ struct FamilyOps {
                                         TrainContext& ctx);
 };
 
-// UNIMPLEMENTED naming the family when it is not built into this server.
+// INVALID_ARGUMENT when the family is not set or is a value this server does not know (a newer
+// client's); UNIMPLEMENTED naming the family where a build leaves one out.
 absl::StatusOr<const FamilyOps*> FindFamily(v1::Family family);
 
 }  // namespace textclf

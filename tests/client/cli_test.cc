@@ -273,11 +273,11 @@ TEST_F(CliTest, AServerErrorExitsOneWithTheCodeAndMessage) {
   CliResult get = Run({"models", "get", "nosuch", "--server", server_->address()});
   EXPECT_EQ(get.exit_code, 1);
   EXPECT_THAT(get.err, HasSubstr("NOT_FOUND"));
-  CliResult family = Run({"train", "--server", server_->address(), "--name", "cli", "--family", "text_cnn", "--csv",
-                          train_csv_.string(), "--text-column", "headline", "--label-column", "label", "--quiet"});
-  EXPECT_EQ(family.exit_code, 1);
-  EXPECT_THAT(family.err, HasSubstr("UNIMPLEMENTED"));
-  EXPECT_THAT(family.err, HasSubstr("text_cnn"));
+  CliResult name = Run({"train", "--server", server_->address(), "--name", "has space", "--csv",
+                        train_csv_.string(), "--text-column", "headline", "--label-column", "label", "--quiet"});
+  EXPECT_EQ(name.exit_code, 1) << name.err;
+  EXPECT_THAT(name.err, HasSubstr("INVALID_ARGUMENT"));
+  EXPECT_THAT(name.err, HasSubstr("has space"));
 }
 
 TEST_F(CliTest, AnUnreachableServerExitsOne) {

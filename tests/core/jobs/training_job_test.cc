@@ -63,14 +63,15 @@ TEST_F(TrainingJobTest, ACancelledJobLeavesNothing) {
   EXPECT_TRUE(std::filesystem::is_empty(dir_.path() / "models" / ".staging"));
 }
 
-TEST_F(TrainingJobTest, UnbuiltFamiliesAreUnimplemented) {
+TEST_F(TrainingJobTest, AFamilyThisServerDoesNotKnowIsInvalid) {
   TrainingSet data;
   v1::TrainStart start;
   start.set_model("x");
-  start.set_family(v1::TEXT_CNN);
+  start.set_family(static_cast<v1::Family>(99));  // what a newer client might send
   auto outcome = RunTrainingJob(start, data, models_, pool_, cancel_, [](auto, auto, auto) {});
-  EXPECT_EQ(outcome.status().code(), absl::StatusCode::kUnimplemented);
-  EXPECT_NE(outcome.status().message().find("text_cnn"), std::string_view::npos);
+  EXPECT_EQ(outcome.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(outcome.status().message().find("unknown model family 99"), std::string_view::npos);
+  EXPECT_TRUE(repo_.ListModels()->empty());
 }
 
 }  // namespace
