@@ -5,6 +5,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <iostream>
+#include <thread>
 
 #include <CLI/CLI.hpp>
 
@@ -107,6 +108,9 @@ int main(int argc, char** argv) {
     std::cerr << "textclf-server: drain timeout after " << took << " s: calls still running were cancelled"
               << std::endl;
   }
+  // A call is torn down once its status is handed to the transport; give the transport a moment
+  // to put the last bytes on the wire and read what clients sent, or closing could reset them.
+  std::this_thread::sleep_for(std::chrono::milliseconds(250));
   std::cerr << "textclf-server: stopped" << std::endl;
   // No grpc::Server::Shutdown: it would kill, with CANCELLED, the calls clients send before its
   // GOAWAY reaches them, and clients cannot safely retry CANCELLED. Exiting closes every

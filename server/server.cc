@@ -82,64 +82,60 @@ class DrainingService final : public v1::Classifier::WithCallbackMethod_Classify
     }
     return inner_->Classify(context, request, response);
   }
-  // Every call's end (see CallTracker); only admitted Classify calls count.
+  // Every call's end (see CallTracker); only admitted calls count.
   void CallEnded(const grpc::ServerContextBase* context) {
     std::lock_guard<std::mutex> lock(mu_);
     if (admitted_.erase(context) > 0 && --running_ == 0) idle_.notify_all();
   }
   grpc::Status Train(grpc::ServerContext* c, grpc::ServerReaderWriter<v1::TrainResponse, v1::TrainRequest>* s) override {
-    return Gated([&] { return inner_->Train(c, s); });
+    return Gated(c, [&] { return inner_->Train(c, s); });
   }
   grpc::Status Evaluate(grpc::ServerContext* c, grpc::ServerReader<v1::EvaluateRequest>* r,
                         v1::EvaluateResponse* out) override {
-    return Gated([&] { return inner_->Evaluate(c, r, out); });
+    return Gated(c, [&] { return inner_->Evaluate(c, r, out); });
   }
   grpc::Status Quantize(grpc::ServerContext* c,
                         grpc::ServerReaderWriter<v1::QuantizeResponse, v1::QuantizeRequest>* s) override {
-    return Gated([&] { return inner_->Quantize(c, s); });
+    return Gated(c, [&] { return inner_->Quantize(c, s); });
   }
   grpc::Status Feedback(grpc::ServerContext* c, const v1::FeedbackRequest* in, v1::FeedbackResponse* out) override {
-    return Gated([&] { return inner_->Feedback(c, in, out); });
+    return Gated(c, [&] { return inner_->Feedback(c, in, out); });
   }
   grpc::Status ModelStatistics(grpc::ServerContext* c, const v1::ModelStatisticsRequest* in,
                                v1::ModelStatisticsResponse* out) override {
-    return Gated([&] { return inner_->ModelStatistics(c, in, out); });
+    return Gated(c, [&] { return inner_->ModelStatistics(c, in, out); });
   }
   grpc::Status ListModels(grpc::ServerContext* c, const v1::ListModelsRequest* in, v1::ListModelsResponse* out) override {
-    return Gated([&] { return inner_->ListModels(c, in, out); });
+    return Gated(c, [&] { return inner_->ListModels(c, in, out); });
   }
   grpc::Status GetModel(grpc::ServerContext* c, const v1::GetModelRequest* in, v1::ModelInfo* out) override {
-    return Gated([&] { return inner_->GetModel(c, in, out); });
+    return Gated(c, [&] { return inner_->GetModel(c, in, out); });
   }
   grpc::Status LoadModel(grpc::ServerContext* c, const v1::LoadModelRequest* in, v1::ModelInfo* out) override {
-    return Gated([&] { return inner_->LoadModel(c, in, out); });
+    return Gated(c, [&] { return inner_->LoadModel(c, in, out); });
   }
   grpc::Status UnloadModel(grpc::ServerContext* c, const v1::UnloadModelRequest* in, v1::ModelInfo* out) override {
-    return Gated([&] { return inner_->UnloadModel(c, in, out); });
+    return Gated(c, [&] { return inner_->UnloadModel(c, in, out); });
   }
   grpc::Status DeleteModel(grpc::ServerContext* c, const v1::DeleteModelRequest* in,
                            v1::DeleteModelResponse* out) override {
-    return Gated([&] { return inner_->DeleteModel(c, in, out); });
+    return Gated(c, [&] { return inner_->DeleteModel(c, in, out); });
   }
 
  private:
   static grpc::Status Refusal() {
     return grpc::Status(grpc::StatusCode::UNAVAILABLE, "the server is shutting down; try another replica");
   }
+  // A call counts as running until gRPC tears it down (CallEnded, from CallTracker), not until
+  // its handler returns: the status still has to be sent then, and a drained server exits.
   template <typename Run>
-  grpc::Status Gated(Run&& run) {
+  grpc::Status Gated(grpc::ServerContext* context, Run&& run) {
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (!open_) return Refusal();
+      admitted_.insert(static_cast<const grpc::ServerContextBase*>(context));
       ++running_;
     }
-    struct Leave {
-      DrainingService* self;
-      ~Leave() {
-        std::lock_guard<std::mutex> lock(self->mu_);
-        if (--self->running_ == 0) self->idle_.notify_all();
-      }
-    } leave{this};
     return run();
   }
 
@@ -148,7 +144,7 @@ class DrainingService final : public v1::Classifier::WithCallbackMethod_Classify
   std::condition_variable idle_;
   bool open_ = true;
   int running_ = 0;
-  std::set<const grpc::ServerContextBase*> admitted_;  // Classify calls let in and not yet ended
+  std::set<const grpc::ServerContextBase*> admitted_;  // calls let in and not yet torn down
 };
 
 // Tells the gate when a call ends: gRPC destroys a call's interceptors with the call, after the
