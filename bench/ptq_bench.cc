@@ -3,6 +3,7 @@
 // W8/W6/W4/W3/W2 with 8-bit activations. Prints one JSON object per model: accuracy, ECE before
 // and after temperature scaling, swap rate by float-confidence decile, file sizes, and the
 // latency and throughput of the float and W8 versions served by Classify.
+#include <google/protobuf/util/json_util.h>
 #include <grpcpp/grpcpp.h>
 
 #include <algorithm>
@@ -39,6 +40,10 @@ struct Options {
   double serve_seconds = 5;
   int serve_concurrency = 8;
   int threads = 0;
+  // JSON merged into the family's config (textclf.v1.TextCnnConfig / ImageCnnConfig), after the
+  // flags above: e.g. '{"training":{"weightDecay":1e-4}}'.
+  std::string text_config;
+  std::string image_config;
 };
 
 // Examples as the RPCs take them.
@@ -230,6 +235,7 @@ nlohmann::ordered_json Serve(v1::Classifier::Stub& stub, const std::string& mode
 
 int RunModel(const std::string& which, const Options& o) {
   const bool text = which == "text_cnn";
+  nlohmann::ordered_json line_config;
   auto split = text ? AgNews(o) : FashionMnist(o);
   if (!split.ok()) {
     std::cerr << "ptq_bench: " << split.status().message() << "\n";
@@ -260,13 +266,27 @@ int RunModel(const std::string& which, const Options& o) {
   v1::TrainStart start;
   start.set_model(which);
   start.set_family(text ? v1::TEXT_CNN : v1::IMAGE_CNN);
+  google::protobuf::Message* family_config;
   if (text) {
     start.mutable_config()->mutable_text_cnn()->mutable_training()->set_epochs(o.text_epochs);
+    family_config = start.mutable_config()->mutable_text_cnn();
   } else {
     v1::ImageCnnConfig* c = start.mutable_config()->mutable_image_cnn();
     c->set_depth(o.image_depth);
     c->mutable_training()->set_epochs(o.image_epochs);
+    family_config = c;
   }
+  if (const std::string& json = text ? o.text_config : o.image_config; !json.empty()) {
+    // JsonStringToMessage replaces the message; parse aside and merge to keep the flags' fields.
+    std::unique_ptr<google::protobuf::Message> overrides(family_config->New());
+    if (auto s = google::protobuf::util::JsonStringToMessage(json, overrides.get()); !s.ok()) {
+      std::cerr << "ptq_bench: --" << (text ? "text" : "image") << "-config: " << s.ToString() << "\n";
+      return 2;
+    }
+    family_config->MergeFrom(*overrides);
+  }
+  line_config = nlohmann::ordered_json::parse(text ? (o.text_config.empty() ? "{}" : o.text_config)
+                                                   : (o.image_config.empty() ? "{}" : o.image_config));
   std::cerr << "ptq_bench: training " << which << " on " << split->train.size() << " examples" << std::endl;
   auto trained = TrainModel(*stub, start, *split);
   if (!trained.ok()) {
@@ -282,6 +302,7 @@ int RunModel(const std::string& which, const Options& o) {
   nlohmann::ordered_json line;
   line["model"] = text ? "text_cnn" : "resnet" + std::to_string(o.image_depth);
   line["dataset"] = text ? "ag_news" : "fashion_mnist";
+  line["config_overrides"] = line_config;
   line["train_examples"] = split->train.size();
   line["calibration_examples"] = split->calibration.size();
   line["eval_examples"] = report.eval_examples();
@@ -349,6 +370,8 @@ int main(int argc, char** argv) {
   app.add_option("--serve-seconds", o.serve_seconds, "seconds of Classify load per served version (0: none)")->capture_default_str();
   app.add_option("--serve-concurrency", o.serve_concurrency, "concurrent Classify calls")->capture_default_str();
   app.add_option("--threads", o.threads, "server CPU threads (default: all cores)");
+  app.add_option("--text-config", o.text_config, "JSON merged into the TEXT_CNN config (TextCnnConfig)");
+  app.add_option("--image-config", o.image_config, "JSON merged into the IMAGE_CNN config (ImageCnnConfig)");
   CLI11_PARSE(app, argc, argv);
   for (const std::string& m : o.models) {
     if (m != "text_cnn" && m != "image_cnn") {
