@@ -19,7 +19,7 @@
 #include "core/common/stopwatch.h"
 #include "core/data/data_dir.h"
 #include "core/data/datasets.h"
-#include "core/data/idx_reader.h"
+#include "core/data/idx_examples.h"
 #include "server/server.h"
 #include "textclf/v1/service.grpc.pb.h"
 
@@ -82,23 +82,10 @@ absl::StatusOr<Split> AgNews(const Options& o) {
 }
 
 absl::StatusOr<std::vector<v1::Example>> Fashion(const Options& o, const std::string& prefix, int64_t limit) {
-  auto images = data::ReadIdx(o.fashion_dir + "/" + prefix + "-images-idx3-ubyte.gz", limit);
-  if (!images.ok()) return images.status();
-  auto labels = data::ReadIdx(o.fashion_dir + "/" + prefix + "-labels-idx1-ubyte.gz", limit);
-  if (!labels.ok()) return labels.status();
-  static const char* kNames[] = {"t-shirt", "trouser", "pullover", "dress", "coat",
-                                 "sandal", "shirt", "sneaker", "bag", "ankle-boot"};
-  std::vector<v1::Example> out;
-  for (int64_t i = 0; i < images->items(); ++i) {
-    v1::Example e;
-    v1::Tensor* t = e.mutable_tensor();
-    for (int64_t d : {int64_t{1}, images->dims[1], images->dims[2]}) t->add_shape(d);
-    t->set_dtype(v1::UINT8);
-    t->set_data(images->data.substr(static_cast<size_t>(i * images->item_size()), static_cast<size_t>(images->item_size())));
-    e.set_label(kNames[static_cast<unsigned char>(labels->data[static_cast<size_t>(i)]) % 10]);
-    out.push_back(std::move(e));
-  }
-  return out;
+  static const std::vector<std::string> kNames = {"t-shirt", "trouser", "pullover", "dress", "coat",
+                                                  "sandal",  "shirt",   "sneaker",  "bag",   "ankle-boot"};
+  return data::ReadIdxExamples(o.fashion_dir + "/" + prefix + "-images-idx3-ubyte.gz",
+                               o.fashion_dir + "/" + prefix + "-labels-idx1-ubyte.gz", 0, limit, kNames);
 }
 
 absl::StatusOr<Split> FashionMnist(const Options& o) {

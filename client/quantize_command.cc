@@ -17,7 +17,7 @@
 #include "client/quantize_report_svg.h"
 #include "client/table.h"
 #include "core/common/files.h"
-#include "core/data/idx_reader.h"
+#include "core/data/idx_examples.h"
 #include "core/data/labeled_csv.h"
 
 namespace textclf::client {
@@ -115,37 +115,6 @@ absl::StatusOr<Examples> ReadCsvExamples(const QuantizeOptions& o, const std::st
   return out;
 }
 
-// Images [offset, offset + limit) of an IDX pair as uint8 [1, H, W] tensors, labels as class
-// names (--class-names) or indices, the way `textclf train` sends them.
-absl::StatusOr<Examples> ReadIdxExamples(const QuantizeOptions& o, const std::string& images_path,
-                                         const std::string& labels_path, int64_t offset, int64_t limit) {
-  const int64_t wanted = limit > 0 ? offset + limit : 0;
-  auto images = data::ReadIdx(images_path, wanted);
-  if (!images.ok()) return images.status();
-  auto labels = data::ReadIdx(labels_path, wanted);
-  if (!labels.ok()) return labels.status();
-  if (images->items() != labels->items() || images->dims.size() != 3) {
-    return absl::InvalidArgumentError(absl::StrCat(images_path, " and ", labels_path,
-                                                   " do not hold the same number of images and labels"));
-  }
-  Examples out;
-  const int64_t size = images->item_size();
-  for (int64_t i = offset; i < images->items(); ++i) {
-    v1::Example e;
-    v1::Tensor* t = e.mutable_tensor();
-    t->add_shape(1);
-    t->add_shape(images->dims[1]);
-    t->add_shape(images->dims[2]);
-    t->set_dtype(v1::UINT8);
-    t->set_data(images->data.substr(static_cast<size_t>(i * size), static_cast<size_t>(size)));
-    const int label = static_cast<unsigned char>(labels->data[static_cast<size_t>(i)]);
-    e.set_label(label < static_cast<int>(o.class_names.size()) ? o.class_names[static_cast<size_t>(label)]
-                                                               : std::to_string(label));
-    out.push_back(std::move(e));
-  }
-  return out;
-}
-
 absl::StatusOr<v1::QuantizeStart> MakeStart(const QuantizeOptions& o) {
   v1::QuantizeStart start;
   start.set_model(o.name);
@@ -201,14 +170,14 @@ int RunQuantize(const QuantizeOptions& o) {
   absl::StatusOr<Examples> calibration = absl::InvalidArgumentError(
       "give calibration data: --csv FILE --text-column COL --label-column COL, or --idx-images and --idx-labels");
   if (!o.idx_images.empty()) {
-    calibration = ReadIdxExamples(o, o.idx_images, o.idx_labels, o.idx_offset, o.limit);
+    calibration = data::ReadIdxExamples(o.idx_images, o.idx_labels, o.idx_offset, o.limit, o.class_names);
   } else if (!o.csv.empty()) {
     calibration = ReadCsvExamples(o, o.csv, o.limit);
   }
   if (!calibration.ok()) return ReportInputError(std::string(calibration.status().message()));
   Examples eval;
   if (!o.eval_idx_images.empty()) {
-    auto read = ReadIdxExamples(o, o.eval_idx_images, o.eval_idx_labels, 0, o.eval_limit);
+    auto read = data::ReadIdxExamples(o.eval_idx_images, o.eval_idx_labels, 0, o.eval_limit, o.class_names);
     if (!read.ok()) return ReportInputError(std::string(read.status().message()));
     eval = std::move(*read);
   } else if (!o.eval_csv.empty()) {

@@ -12,7 +12,7 @@
 #include "core/common/files.h"
 #include "core/common/proto_json.h"
 #include "absl/strings/str_cat.h"
-#include "core/data/idx_reader.h"
+#include "core/data/idx_examples.h"
 #include "core/data/labeled_csv.h"
 #include "core/model/family_names.h"
 
@@ -43,38 +43,9 @@ struct TrainOptions {
 // Labelled texts, or images with their labels: what the train command sends.
 struct Examples {
   data::LabeledTexts texts;
-  std::vector<v1::Tensor> images;
-  std::vector<std::string> image_labels;
+  std::vector<v1::Example> images;  // labelled tensors
   size_t size() const { return images.empty() ? texts.texts.size() : images.size(); }
 };
-
-// Images of an IDX file as uint8 tensors [1, H, W], labels as class names (or indices).
-absl::StatusOr<Examples> ReadIdxExamples(const std::string& images_path, const std::string& labels_path,
-                                         int64_t limit, const std::vector<std::string>& class_names) {
-  auto images = data::ReadIdx(images_path, limit);
-  if (!images.ok()) return images.status();
-  auto labels = data::ReadIdx(labels_path, limit);
-  if (!labels.ok()) return labels.status();
-  if (images->items() != labels->items() || images->dims.size() != 3) {
-    return absl::InvalidArgumentError(absl::StrCat(images_path, " and ", labels_path,
-                                                   " do not hold the same number of images and labels"));
-  }
-  Examples examples;
-  const int64_t size = images->item_size();
-  for (int64_t i = 0; i < images->items(); ++i) {
-    v1::Tensor t;
-    t.add_shape(1);
-    t.add_shape(images->dims[1]);
-    t.add_shape(images->dims[2]);
-    t.set_dtype(v1::UINT8);
-    t.set_data(images->data.substr(static_cast<size_t>(i * size), static_cast<size_t>(size)));
-    examples.images.push_back(std::move(t));
-    const int label = static_cast<unsigned char>(labels->data[static_cast<size_t>(i)]);
-    examples.image_labels.push_back(label < static_cast<int>(class_names.size()) ? class_names[label]
-                                                                                 : std::to_string(label));
-  }
-  return examples;
-}
 
 void SendExamples(grpc::ClientReaderWriter<v1::TrainRequest, v1::TrainResponse>* stream,
                   const Examples& data, const std::vector<size_t>& rows, v1::Split split,
@@ -86,8 +57,7 @@ void SendExamples(grpc::ClientReaderWriter<v1::TrainRequest, v1::TrainResponse>*
       e->set_text(data.texts.texts[rows[k]]);
       if (!data.texts.labels.empty()) e->set_label(data.texts.labels[rows[k]]);
     } else {
-      *e->mutable_tensor() = data.images[rows[k]];
-      e->set_label(data.image_labels[rows[k]]);
+      *e = data.images[rows[k]];
     }
     if (request.batch().examples_size() == batch_size || k + 1 == rows.size()) {
       request.mutable_batch()->set_split(split);
@@ -124,13 +94,13 @@ int RunTrain(const TrainOptions& o) {
   const bool unlabeled = *family == v1::XCLASS || *family == v1::ENCODER_MLM;
   Examples data, eval_data;
   if (!o.idx_images.empty()) {
-    auto read = ReadIdxExamples(o.idx_images, o.idx_labels, o.idx_limit, o.class_names);
+    auto read = textclf::data::ReadIdxExamples(o.idx_images, o.idx_labels, 0, o.idx_limit, o.class_names);
     if (!read.ok()) return ReportInputError(std::string(read.status().message()));
-    data = std::move(*read);
+    data.images = std::move(*read);
     if (!o.eval_idx_images.empty()) {
-      auto eval_read = ReadIdxExamples(o.eval_idx_images, o.eval_idx_labels, o.idx_limit, o.class_names);
+      auto eval_read = textclf::data::ReadIdxExamples(o.eval_idx_images, o.eval_idx_labels, 0, o.idx_limit, o.class_names);
       if (!eval_read.ok()) return ReportInputError(std::string(eval_read.status().message()));
-      eval_data = std::move(*eval_read);
+      eval_data.images = std::move(*eval_read);
     }
   } else {
     if (o.csv.empty() || o.text_columns.empty()) {

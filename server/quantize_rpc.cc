@@ -1,11 +1,7 @@
 // Quantize: collects the streamed calibration and evaluation examples, runs post-training
 // quantization of a CNN model on the training job pool, relays its progress, publishes every
 // variant, and leaves nothing behind when it fails or the client goes away.
-#include <chrono>
-#include <condition_variable>
-#include <deque>
 #include <memory>
-#include <mutex>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -16,6 +12,7 @@
 #include "core/registry/repository.h"
 #include "server/classifier_service.h"
 #include "server/grpc_status.h"
+#include "server/job_stream.h"
 
 namespace textclf::server {
 namespace {
@@ -23,15 +20,6 @@ namespace {
 struct QuantizeOutcome {
   std::vector<int64_t> versions;
   v1::QuantizeReport report;
-};
-
-// Progress flows from the job's thread to the RPC's thread, which owns the stream.
-struct JobChannel {
-  std::mutex mu;
-  std::condition_variable cv;
-  std::deque<v1::TrainProgress> progress;
-  bool done = false;
-  absl::StatusOr<QuantizeOutcome> outcome = absl::UnknownError("not run");
 };
 
 // The examples of a Quantize call, owned here; inputs point into them.
@@ -212,52 +200,15 @@ grpc::Status ClassifierService::Quantize(grpc::ServerContext* context,
                         "no CALIBRATION examples were sent; send labelled examples in CALIBRATION batches");
   }
 
-  auto channel = std::make_shared<JobChannel>();
-  auto cancel = std::make_shared<CancellationToken>();
   registry::ModelManager* models = deps_.models;
   std::shared_ptr<const Model> model = *source;
-  absl::Status submitted = deps_.jobs->Submit([=] {
-    ProgressFn progress = [channel](std::string_view stage, double fraction, std::string_view message) {
-      v1::TrainProgress p;
-      p.set_stage(std::string(stage));
-      p.set_fraction(fraction);
-      p.set_message(std::string(message));
-      std::lock_guard<std::mutex> lock(channel->mu);
-      if (channel->progress.size() > 64) channel->progress.pop_front();
-      channel->progress.push_back(std::move(p));
-      channel->cv.notify_one();
-    };
-    auto outcome = cancel->cancelled() ? absl::StatusOr<QuantizeOutcome>(cancel->Check())
-                                       : RunQuantizeJob(start, *model, *examples, *models, *cancel, progress);
-    std::lock_guard<std::mutex> lock(channel->mu);
-    channel->outcome = std::move(outcome);
-    channel->done = true;
-    channel->cv.notify_one();
-  });
-  if (!submitted.ok()) return ToGrpcStatus(submitted);
-
-  bool client_gone = false;
-  for (;;) {
-    std::deque<v1::TrainProgress> pending;
-    bool done;
-    {
-      std::unique_lock<std::mutex> lock(channel->mu);
-      channel->cv.wait_for(lock, std::chrono::milliseconds(100),
-                           [&] { return channel->done || !channel->progress.empty(); });
-      pending.swap(channel->progress);
-      done = channel->done;
-    }
-    for (auto& p : pending) {
-      v1::QuantizeResponse response;
-      *response.mutable_progress() = std::move(p);
-      if (!client_gone && !stream->Write(response)) client_gone = true;
-    }
-    if (context->IsCancelled()) client_gone = true;
-    if (client_gone) cancel->Cancel();
-    if (done) break;
-  }
-
-  absl::StatusOr<QuantizeOutcome>& outcome = channel->outcome;
+  auto ran = RunJobWithProgress<QuantizeOutcome>(
+      *deps_.jobs, *context, *stream, [=](const CancellationToken& cancel, const ProgressFn& progress) {
+        return RunQuantizeJob(start, *model, *examples, *models, cancel, progress);
+      });
+  if (!ran.ok()) return ToGrpcStatus(ran.status());
+  const bool client_gone = ran->client_gone;
+  absl::StatusOr<QuantizeOutcome>& outcome = ran->outcome;
   if (!outcome.ok()) {
     if (client_gone) return grpc::Status(grpc::StatusCode::CANCELLED, "the client cancelled the quantization");
     return ToGrpcStatus(outcome.status());

@@ -1,10 +1,6 @@
 // Train: collects the streamed examples, runs the job on the training pool, relays its progress,
 // and makes sure a client that goes away leaves nothing behind.
-#include <chrono>
-#include <condition_variable>
-#include <deque>
 #include <memory>
-#include <mutex>
 
 #include "absl/strings/str_cat.h"
 #include "core/families/families.h"
@@ -13,6 +9,7 @@
 #include "core/registry/repository.h"
 #include "server/classifier_service.h"
 #include "server/grpc_status.h"
+#include "server/job_stream.h"
 
 namespace textclf::server {
 namespace {
@@ -34,15 +31,6 @@ absl::Status ValidateStart(const v1::TrainStart& start) {
   }
   return absl::OkStatus();
 }
-
-// Progress messages flow from the job's thread to the RPC's thread, which owns the stream.
-struct JobChannel {
-  std::mutex mu;
-  std::condition_variable cv;
-  std::deque<v1::TrainProgress> progress;
-  bool done = false;
-  absl::StatusOr<TrainingOutcome> outcome = absl::UnknownError("not run");
-};
 
 }  // namespace
 
@@ -73,55 +61,16 @@ grpc::Status ClassifierService::Train(grpc::ServerContext* context,
   auto data = builder.Finish();
   if (!data.ok()) return ToGrpcStatus(data.status());
 
-  auto channel = std::make_shared<JobChannel>();
-  auto cancel = std::make_shared<CancellationToken>();
   auto shared_data = std::make_shared<TrainingSet>(std::move(*data));
   registry::ModelManager* models = deps_.models;
   ThreadPool* pool = deps_.cpu_pool;
-  absl::Status submitted = deps_.jobs->Submit([=] {
-    ProgressFn progress = [channel](std::string_view stage, double fraction, std::string_view message) {
-      v1::TrainProgress p;
-      p.set_stage(std::string(stage));
-      p.set_fraction(fraction);
-      p.set_message(std::string(message));
-      std::lock_guard<std::mutex> lock(channel->mu);
-      // A slow client sees the latest progress rather than an ever longer backlog.
-      if (channel->progress.size() > 64) channel->progress.pop_front();
-      channel->progress.push_back(std::move(p));
-      channel->cv.notify_one();
-    };
-    auto outcome = cancel->cancelled()
-                       ? absl::StatusOr<TrainingOutcome>(cancel->Check())
-                       : RunTrainingJob(start, *shared_data, *models, *pool, *cancel, progress);
-    std::lock_guard<std::mutex> lock(channel->mu);
-    channel->outcome = std::move(outcome);
-    channel->done = true;
-    channel->cv.notify_one();
-  });
-  if (!submitted.ok()) return ToGrpcStatus(submitted);
-
-  bool client_gone = false;
-  for (;;) {
-    std::deque<v1::TrainProgress> pending;
-    bool done;
-    {
-      std::unique_lock<std::mutex> lock(channel->mu);
-      channel->cv.wait_for(lock, std::chrono::milliseconds(100),
-                           [&] { return channel->done || !channel->progress.empty(); });
-      pending.swap(channel->progress);
-      done = channel->done;
-    }
-    for (auto& p : pending) {
-      v1::TrainResponse response;
-      *response.mutable_progress() = std::move(p);
-      if (!client_gone && !stream->Write(response)) client_gone = true;
-    }
-    if (context->IsCancelled()) client_gone = true;
-    if (client_gone) cancel->Cancel();
-    if (done) break;
-  }
-
-  absl::StatusOr<TrainingOutcome>& outcome = channel->outcome;
+  auto ran = RunJobWithProgress<TrainingOutcome>(
+      *deps_.jobs, *context, *stream, [=](const CancellationToken& cancel, const ProgressFn& progress) {
+        return RunTrainingJob(start, *shared_data, *models, *pool, cancel, progress);
+      });
+  if (!ran.ok()) return ToGrpcStatus(ran.status());
+  const bool client_gone = ran->client_gone;
+  absl::StatusOr<TrainingOutcome>& outcome = ran->outcome;
   if (!outcome.ok()) {
     if (client_gone) return grpc::Status(grpc::StatusCode::CANCELLED, "the client cancelled the training");
     return ToGrpcStatus(outcome.status());

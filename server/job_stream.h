@@ -1,0 +1,93 @@
+// The long-running streamed RPCs (Train, Quantize) share one shape: the job runs on the training
+// job pool while the RPC's thread, which owns the stream, relays its progress; a client that goes
+// away cancels the job. RunJobWithProgress is that shape, once.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/status/statusor.h"
+#include "core/common/cancellation.h"
+#include "core/jobs/job_pool.h"
+#include "core/model/training.h"
+#include "textclf/v1/service.pb.h"
+
+namespace textclf::server {
+
+template <typename Outcome>
+struct JobStreamResult {
+  absl::StatusOr<Outcome> outcome = absl::UnknownError("not run");
+  // The client cancelled or stopped reading: the job was cancelled, and whatever it published
+  // must be taken back by the caller, since the client never heard of it.
+  bool client_gone = false;
+};
+
+// Runs `job` on `jobs` and writes each progress report to `stream` as a Response's `progress`
+// until the job ends. Returns the job pool's refusal when it cannot take the job. Waits for the
+// job even when the client has gone, so nothing the job uses outlives the call.
+template <typename Outcome, typename Response, typename Request>
+absl::StatusOr<JobStreamResult<Outcome>> RunJobWithProgress(
+    JobPool& jobs, grpc::ServerContext& context, grpc::ServerReaderWriter<Response, Request>& stream,
+    std::function<absl::StatusOr<Outcome>(const CancellationToken&, const ProgressFn&)> job) {
+  // Progress flows from the job's thread to this one.
+  struct Channel {
+    std::mutex mu;
+    std::condition_variable cv;
+    std::deque<v1::TrainProgress> progress;
+    bool done = false;
+    absl::StatusOr<Outcome> outcome = absl::UnknownError("not run");
+  };
+  auto channel = std::make_shared<Channel>();
+  auto cancel = std::make_shared<CancellationToken>();
+  absl::Status submitted = jobs.Submit([channel, cancel, job = std::move(job)] {
+    ProgressFn progress = [channel](std::string_view stage, double fraction, std::string_view message) {
+      v1::TrainProgress p;
+      p.set_stage(std::string(stage));
+      p.set_fraction(fraction);
+      p.set_message(std::string(message));
+      std::lock_guard<std::mutex> lock(channel->mu);
+      // A slow client sees the latest progress rather than an ever longer backlog.
+      if (channel->progress.size() > 64) channel->progress.pop_front();
+      channel->progress.push_back(std::move(p));
+      channel->cv.notify_one();
+    };
+    auto outcome = cancel->cancelled() ? absl::StatusOr<Outcome>(cancel->Check()) : job(*cancel, progress);
+    std::lock_guard<std::mutex> lock(channel->mu);
+    channel->outcome = std::move(outcome);
+    channel->done = true;
+    channel->cv.notify_one();
+  });
+  if (!submitted.ok()) return submitted;
+
+  JobStreamResult<Outcome> result;
+  for (;;) {
+    std::deque<v1::TrainProgress> pending;
+    bool done;
+    {
+      std::unique_lock<std::mutex> lock(channel->mu);
+      channel->cv.wait_for(lock, std::chrono::milliseconds(100),
+                           [&] { return channel->done || !channel->progress.empty(); });
+      pending.swap(channel->progress);
+      done = channel->done;
+    }
+    for (auto& p : pending) {
+      Response response;
+      *response.mutable_progress() = std::move(p);
+      if (!result.client_gone && !stream.Write(response)) result.client_gone = true;
+    }
+    if (context.IsCancelled()) result.client_gone = true;
+    if (result.client_gone) cancel->Cancel();
+    if (done) break;
+  }
+  std::lock_guard<std::mutex> lock(channel->mu);
+  result.outcome = std::move(channel->outcome);
+  return result;
+}
+
+}  // namespace textclf::server
