@@ -10,6 +10,7 @@
 #include <random>
 
 #include <CLI/CLI.hpp>
+#include <google/protobuf/util/json_util.h>
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_join.h"
@@ -44,8 +45,26 @@ struct Options {
   size_t documents = 0;           // 0: all test documents (stratified sample otherwise)
   std::string final_classifier;   // "" (auto), "fine_tune" or "frozen_head"
   bool variant_final = true;      // train the final classifier for every option too
+  bool final = true;              // train the final classifier at all
+  bool options = true;            // measure the study's options
   int threads = 0;
+  // JSON merged over what the flags set: textclf.v1.EncoderConfig for pretraining,
+  // textclf.v1.XClassConfig for every X-Class run (e.g. '{"layer":2}').
+  std::string encoder_config;
+  std::string xclass_config;
 };
+
+// Merges `json` (a message of `target`'s type) into `target`; `flag` names it in errors.
+absl::Status MergeJson(const std::string& json, const std::string& flag, google::protobuf::Message* target) {
+  if (json.empty()) return absl::OkStatus();
+  // JsonStringToMessage replaces the message: parse aside, then merge.
+  std::unique_ptr<google::protobuf::Message> overrides(target->New());
+  if (auto s = google::protobuf::util::JsonStringToMessage(json, overrides.get()); !s.ok()) {
+    return absl::InvalidArgumentError(flag + ": " + s.ToString());
+  }
+  target->MergeFrom(*overrides);
+  return absl::OkStatus();
+}
 
 // Class names: AG News's as the paper names them; one word per DBpedia-14 class.
 std::vector<std::string> ClassNames(const std::string& dataset) {
@@ -122,6 +141,7 @@ absl::StatusOr<nlohmann::ordered_json> Pretrain(const std::vector<std::string>& 
   c->set_max_seconds(o.pretrain_seconds);
   c->set_learning_rate(o.learning_rate);
   c->set_vocab_file((std::filesystem::path(o.data_dir) / "vocab" / "bert-base-uncased-vocab.txt").string());
+  if (absl::Status s = MergeJson(o.encoder_config, "--encoder-config", c); !s.ok()) return s;
   TrainingSet data;
   data.classes = {"text"};
   data.texts = texts;
@@ -304,6 +324,11 @@ int RunDataset(const std::string& name, const Options& o, ThreadPool* pool) {
   base.set_encoder_path(encoder_dir.string());
   if (o.final_classifier == "fine_tune") base.set_final_classifier(v1::XClassConfig::FINE_TUNE);
   if (o.final_classifier == "frozen_head") base.set_final_classifier(v1::XClassConfig::FROZEN_HEAD);
+  if (absl::Status s = MergeJson(o.xclass_config, "--xclass-config", &base); !s.ok()) {
+    std::cerr << "xclass_bench: " << s.message() << "\n";
+    return 2;
+  }
+  out["xclass_config_overrides"] = nlohmann::ordered_json::parse(o.xclass_config.empty() ? "{}" : o.xclass_config);
   // Encode once (with attention, for the attention option) and reuse it for every run.
   auto checkpoint = encoder::ReadCheckpointFolder(encoder_dir);
   if (!checkpoint.ok()) {
@@ -334,7 +359,7 @@ int RunDataset(const std::string& name, const Options& o, ThreadPool* pool) {
   encoder->reset();
 
   const std::filesystem::path model_dir = std::filesystem::path(o.work_dir) / ("model-" + name);
-  auto baseline = RunXClass(base, data, truth, &*corpus, true, model_dir, pool, name + " baseline");
+  auto baseline = RunXClass(base, data, truth, &*corpus, o.final, model_dir, pool, name + " baseline");
   if (!baseline.ok()) {
     std::cerr << "xclass_bench: " << baseline.status().message() << "\n";
     return 1;
@@ -364,10 +389,10 @@ int RunDataset(const std::string& name, const Options& o, ThreadPool* pool) {
          c->set_per_class_thresholds(true);
        }}};
   nlohmann::ordered_json options = nlohmann::ordered_json::array();
-  for (const Variant& v : variants) {
+  for (const Variant& v : o.options ? variants : std::vector<Variant>{}) {
     v1::XClassConfig config = base;
     v.apply(&config);
-    auto result = RunXClass(config, data, truth, &*corpus, o.variant_final, model_dir, pool, name + " " + v.name);
+    auto result = RunXClass(config, data, truth, &*corpus, o.final && o.variant_final, model_dir, pool, name + " " + v.name);
     if (!result.ok()) {
       std::cerr << "xclass_bench: option " << v.name << ": " << result.status().message() << "\n";
       return 1;
@@ -411,6 +436,10 @@ int main(int argc, char** argv) {
   app.add_option("--final-classifier", o.final_classifier, "fine_tune or frozen_head (default: auto)");
   app.add_flag("!--no-variant-final", o.variant_final, "options: stop after selection (no final classifier)");
   app.add_option("--threads", o.threads, "CPU threads (default: all cores)");
+  app.add_flag("!--no-final", o.final, "stop after selection (no final classifier at all)");
+  app.add_flag("!--no-options", o.options, "skip the study's options (the baseline only)");
+  app.add_option("--encoder-config", o.encoder_config, "JSON merged into the pretraining config (EncoderConfig)");
+  app.add_option("--xclass-config", o.xclass_config, "JSON merged into every X-Class config (XClassConfig)");
   CLI11_PARSE(app, argc, argv);
   if (o.threads <= 0) o.threads = ThreadPool::HardwareThreads();
   ThreadPool pool(o.threads);
