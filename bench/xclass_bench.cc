@@ -143,7 +143,6 @@ absl::StatusOr<nlohmann::ordered_json> Pretrain(const std::vector<std::string>& 
   c->set_vocab_file((std::filesystem::path(o.data_dir) / "vocab" / "bert-base-uncased-vocab.txt").string());
   if (absl::Status s = MergeJson(o.encoder_config, "--encoder-config", c); !s.ok()) return s;
   TrainingSet data;
-  data.classes = {"text"};
   data.texts = texts;
   data.labels.assign(texts.size(), -1);
   std::filesystem::remove_all(dir);

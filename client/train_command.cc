@@ -78,8 +78,6 @@ int RunTrain(const TrainOptions& o) {
   start.set_skip_load(o.no_load);
   start.set_eval_dataset(o.eval_dataset);
   for (const auto& c : o.class_names) start.add_class_names(c);
-  // An encoder has no classes; the server wants one name for its unlabeled texts.
-  if (*family == v1::ENCODER_MLM && o.class_names.empty()) start.add_class_names("text");
   if (!o.config.empty()) {
     std::string json = o.config;
     if (json[0] == '@') {

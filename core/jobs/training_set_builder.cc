@@ -15,6 +15,7 @@ ExampleRules RulesFor(v1::Family family) {
   ExampleRules rules;
   rules.tensors = family == v1::IMAGE_CNN;
   rules.labels_required = family != v1::XCLASS && family != v1::ENCODER_MLM;
+  rules.classes_required = family != v1::ENCODER_MLM;
   return rules;
 }
 
@@ -75,7 +76,7 @@ absl::StatusOr<TrainingSet> TrainingSetBuilder::Finish() {
     set.classes = declared_;
   }
   if (train_.empty()) return absl::InvalidArgumentError("no training examples were sent");
-  if (set.classes.empty() && !rules_.labels_required) {
+  if (set.classes.empty() && !rules_.labels_required && rules_.classes_required) {
     return absl::InvalidArgumentError("name the classes (class_names): the examples carry no labels");
   }
   if (set.classes.size() < 2 && rules_.labels_required) {

@@ -22,9 +22,11 @@ struct TrainingLimits {
 struct ExampleRules {
   bool tensors = false;          // examples carry tensors (images), not texts
   bool labels_required = true;   // false: unlabeled examples are welcome (label -1)
+  bool classes_required = true;  // false: no class names either (an encoder has no classes)
 };
 
-// The rules of a family: IMAGE_CNN takes tensors, XCLASS and ENCODER_MLM take unlabeled texts.
+// The rules of a family: IMAGE_CNN takes tensors, XCLASS and ENCODER_MLM take unlabeled texts,
+// and ENCODER_MLM needs no class names.
 ExampleRules RulesFor(v1::Family family);
 
 class TrainingSetBuilder {

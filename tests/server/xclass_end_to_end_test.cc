@@ -64,7 +64,6 @@ TEST(XClassEndToEnd, ClassNamesAndUnlabeledTextsBecomeAServedClassifier) {
   v1::TrainStart mlm;
   mlm.set_model("tiny-bert");
   mlm.set_family(v1::ENCODER_MLM);
-  mlm.add_class_names("text");
   v1::EncoderConfig* e = mlm.mutable_config()->mutable_encoder();
   e->set_layers(2);
   e->set_hidden_size(64);

@@ -63,7 +63,6 @@ class EncoderFamilyTest : public ::testing::Test {
     c->set_batch_size(8);
     c->set_device("cpu");
     c->set_vocab_file((dir_.path() / "vocab.txt").string());
-    data_.classes = {"text"};
     for (int i = 0; i < 40; ++i) {
       data_.texts.push_back(i % 2 ? "goal match goal" : "oven bake oven");
       data_.labels.push_back(-1);

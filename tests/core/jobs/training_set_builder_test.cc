@@ -35,6 +35,20 @@ TEST(TrainingSetBuilder, KeepsTheDeclaredClassOrder) {
   EXPECT_EQ(set->labels, (std::vector<int>{1, 0}));
 }
 
+TEST(TrainingSetBuilder, EncodersTakeUnlabeledTextsWithoutClassNames) {
+  TrainingSetBuilder encoder({}, {}, RulesFor(v1::ENCODER_MLM));
+  ASSERT_TRUE(encoder.Add(Batch({{"some text", ""}, {"more text", ""}})).ok());
+  auto set = encoder.Finish();
+  ASSERT_TRUE(set.ok()) << set.status();
+  EXPECT_TRUE(set->classes.empty());
+  EXPECT_EQ(set->labels, (std::vector<int>{-1, -1}));
+
+  // X-Class also reads unlabeled texts, but it cannot do without the class names.
+  TrainingSetBuilder xclass({}, {}, RulesFor(v1::XCLASS));
+  ASSERT_TRUE(xclass.Add(Batch({{"some text", ""}})).ok());
+  EXPECT_NE(xclass.Finish().status().message().find("name the classes"), std::string_view::npos);
+}
+
 TEST(TrainingSetBuilder, NamesTheExampleWithoutALabel) {
   TrainingSetBuilder builder({}, {});
   absl::Status s = builder.Add(Batch({{"a", "x"}, {"b", ""}}));
