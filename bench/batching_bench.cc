@@ -1,7 +1,9 @@
 // batching_bench: the same model served with dynamic batching on and off, under closed-loop load
 // at several concurrencies; one JSON object per step (throughput and latency percentiles).
 // Text families train on the clickbait study split; --family image_cnn trains a small ResNet on
-// a slice of Fashion-MNIST (IDX files, --fashion) and sends its test images as tensors.
+// a slice of Fashion-MNIST (IDX files, --fashion) and sends its test images as tensors;
+// --family xclass runs X-Class with an encoder checkpoint (--encoder) on AG News test texts
+// (class names only, no labels) and sends those texts.
 #include <grpcpp/grpcpp.h>
 
 #include <atomic>
@@ -18,7 +20,7 @@
 #include "client/loadgen/senders.h"
 #include "core/common/thread_pool.h"
 #include "core/data/data_dir.h"
-#include "core/data/idx_reader.h"
+#include "core/data/idx_examples.h"
 #include "core/model/family_names.h"
 #include "server/server.h"
 #include "textclf/v1/service.grpc.pb.h"
@@ -39,32 +41,22 @@ struct Options {
   std::string fashion_dir = "/usr/share/datasets/fashion-mnist";
   int image_depth = 8;
   int64_t image_train = 2000;
+  // xclass only.
+  std::string encoder;             // a BERT checkpoint folder (config.json, model.safetensors, vocab.txt)
+  int64_t xclass_documents = 7600;  // unlabeled AG News test texts X-Class learns from (all)
 };
 
-// Fashion-MNIST images (uint8 [1, 28, 28] tensors) and labels of one file pair.
-absl::Status ReadFashion(const std::string& dir, const std::string& prefix, int64_t limit,
-                         std::vector<v1::Tensor>* tensors, std::vector<std::string>* labels) {
-  auto images = data::ReadIdx(dir + "/" + prefix + "-images-idx3-ubyte.gz", limit);
-  if (!images.ok()) return images.status();
-  auto classes = data::ReadIdx(dir + "/" + prefix + "-labels-idx1-ubyte.gz", limit);
-  if (!classes.ok()) return classes.status();
-  for (int64_t i = 0; i < images->items(); ++i) {
-    v1::Tensor t;
-    for (int64_t d : {int64_t{1}, images->dims[1], images->dims[2]}) t.add_shape(d);
-    t.set_dtype(v1::UINT8);
-    t.set_data(images->data.substr(static_cast<size_t>(i * images->item_size()), static_cast<size_t>(images->item_size())));
-    tensors->push_back(std::move(t));
-    labels->push_back("c" + std::to_string(static_cast<unsigned char>(classes->data[static_cast<size_t>(i)])));
-  }
-  return absl::OkStatus();
+// Fashion-MNIST images (uint8 [1, 28, 28] tensors, labelled by index) of one file pair.
+absl::StatusOr<std::vector<v1::Example>> ReadFashion(const std::string& dir, const std::string& prefix, int64_t limit) {
+  return data::ReadIdxExamples(dir + "/" + prefix + "-images-idx3-ubyte.gz", dir + "/" + prefix + "-labels-idx1-ubyte.gz",
+                               0, limit, {});
 }
 
 // Trains a ResNet of `depth` on `count` Fashion-MNIST training images for one epoch.
 int TrainImageModel(const std::string& address, const Options& o) {
-  std::vector<v1::Tensor> tensors;
-  std::vector<std::string> labels;
-  if (absl::Status s = ReadFashion(o.fashion_dir, "train", o.image_train, &tensors, &labels); !s.ok()) {
-    std::cerr << "batching_bench: " << s.message() << "\n";
+  auto images = ReadFashion(o.fashion_dir, "train", o.image_train);
+  if (!images.ok()) {
+    std::cerr << "batching_bench: " << images.status().message() << "\n";
     return 1;
   }
   auto stub = v1::Classifier::NewStub(grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
@@ -78,11 +70,9 @@ int TrainImageModel(const std::string& address, const Options& o) {
   c->mutable_training()->set_epochs(1);
   stream->Write(request);
   request.Clear();
-  for (size_t i = 0; i < tensors.size(); ++i) {
-    auto* e = request.mutable_batch()->add_examples();
-    *e->mutable_tensor() = tensors[i];
-    e->set_label(labels[i]);
-    if (request.batch().examples_size() == 1000 || i + 1 == tensors.size()) {
+  for (size_t i = 0; i < images->size(); ++i) {
+    *request.mutable_batch()->add_examples() = (*images)[i];
+    if (request.batch().examples_size() == 1000 || i + 1 == images->size()) {
       stream->Write(request);
       request.Clear();
     }
@@ -147,20 +137,26 @@ class TensorClassifySender : public loadgen::RequestSender {
   loadgen::InFlightCalls in_flight_;
 };
 
-// Trains the benchmark model through the server's Train RPC, from the clickbait study split.
-int TrainModel(const std::string& address, const data::Dataset& d, v1::Family family) {
+// Trains the benchmark model through the server's Train RPC, from the data set's training side:
+// labelled, or for X-Class unlabeled with the class names and the encoder folder.
+int TrainModel(const std::string& address, const data::Dataset& d, v1::Family family, const Options& o) {
   auto stub = v1::Classifier::NewStub(grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
   grpc::ClientContext context;
   auto stream = stub->Train(&context);
   v1::TrainRequest request;
   request.mutable_start()->set_model("bench");
   request.mutable_start()->set_family(family);
+  const bool xclass = family == v1::XCLASS;
+  if (xclass) {
+    for (const std::string& name : d.classes) request.mutable_start()->add_class_names(name);
+    request.mutable_start()->mutable_config()->mutable_xclass()->set_encoder_path(o.encoder);
+  }
   stream->Write(request);
   request.Clear();
   for (size_t i = 0; i < d.train_texts.size(); ++i) {
     auto* e = request.mutable_batch()->add_examples();
     e->set_text(d.train_texts[i]);
-    e->set_label(d.classes[d.train_labels[i]]);
+    if (!xclass) e->set_label(d.classes[d.train_labels[i]]);
     if (request.batch().examples_size() == 2000 || i + 1 == d.train_texts.size()) {
       stream->Write(request);
       request.Clear();
@@ -213,16 +209,30 @@ int main(int argc, char** argv) {
   app.add_option("--fashion", o.fashion_dir, "image_cnn: Fashion-MNIST folder")->capture_default_str();
   app.add_option("--image-depth", o.image_depth, "image_cnn: ResNet depth (6n + 2)")->capture_default_str();
   app.add_option("--image-train", o.image_train, "image_cnn: training images (one epoch)")->capture_default_str();
+  app.add_option("--encoder", o.encoder, "xclass: encoder checkpoint folder (e.g. one xclass_bench pretrained)");
+  app.add_option("--xclass-documents", o.xclass_documents, "xclass: AG News test texts to learn from")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   auto family = ParseFamily(o.family);
   if (!family.ok()) {
     std::cerr << "batching_bench: " << family.status().message() << "\n";
     return 2;
   }
-  auto dataset = bench::LoadBenchDataset(o.data_dir, "clickbait", "study");
+  const bool xclass = *family == v1::XCLASS;
+  if (xclass && o.encoder.empty()) {
+    std::cerr << "batching_bench: --family xclass needs --encoder DIR (build/bench/xclass_bench pretrains one)\n";
+    return 2;
+  }
+  auto dataset = xclass ? bench::LoadBenchDataset(o.data_dir, "agnews", "")
+                        : bench::LoadBenchDataset(o.data_dir, "clickbait", "study");
   if (!dataset.ok()) {
     std::cerr << "batching_bench: " << dataset.status().message() << "\n";
     return 1;
+  }
+  if (xclass) {
+    // X-Class learns from unlabeled test texts, named as the paper names AG News's classes.
+    dataset->classes = {"politics", "sports", "business", "technology"};
+    dataset->train_texts.assign(dataset->test_texts.begin(),
+                                dataset->test_texts.begin() + std::min<int64_t>(o.xclass_documents, dataset->test_texts.size()));
   }
   const auto root = std::filesystem::temp_directory_path() / ("batching-bench-" + std::to_string(::getpid()));
   std::filesystem::remove_all(root);
@@ -231,11 +241,12 @@ int main(int argc, char** argv) {
   workload.texts = dataset->test_texts;
   std::vector<v1::Tensor> test_images;
   if (images) {
-    std::vector<std::string> unused;
-    if (absl::Status s = bench::ReadFashion(o.fashion_dir, "t10k", 2000, &test_images, &unused); !s.ok()) {
-      std::cerr << "batching_bench: " << s.message() << "\n";
+    auto read = bench::ReadFashion(o.fashion_dir, "t10k", 2000);
+    if (!read.ok()) {
+      std::cerr << "batching_bench: " << read.status().message() << "\n";
       return 1;
     }
+    for (v1::Example& e : *read) test_images.push_back(std::move(*e.mutable_tensor()));
   }
   int rc = 0;
   for (bool batching : {true, false}) {
@@ -245,7 +256,7 @@ int main(int argc, char** argv) {
       return 1;
     }
     const std::string address = "127.0.0.1:" + std::to_string((*server)->port());
-    if (batching && (rc = images ? bench::TrainImageModel(address, o) : bench::TrainModel(address, *dataset, *family)) != 0) {
+    if (batching && (rc = images ? bench::TrainImageModel(address, o) : bench::TrainModel(address, *dataset, *family, o)) != 0) {
       return rc;
     }
     loadgen::Options options;

@@ -136,8 +136,9 @@ absl::StatusOr<PretrainResult> PretrainMlm(Encoder& encoder, std::span<const std
 
   const size_t batch_size = static_cast<size_t>(c.batch_size());
   const int64_t batches_per_epoch = static_cast<int64_t>((sequences.size() + batch_size - 1) / batch_size);
-  int64_t total_steps = batches_per_epoch * c.epochs();
-  if (c.max_steps() > 0) total_steps = std::min(total_steps, c.max_steps());
+  int64_t planned_steps = batches_per_epoch * c.epochs();
+  if (c.max_steps() > 0) planned_steps = std::min(planned_steps, c.max_steps());
+  int64_t total_steps = planned_steps;
 
   // Weight decay applies to weights, not to biases and LayerNorm parameters.
   std::vector<torch::Tensor> decay, no_decay, all;
@@ -198,14 +199,16 @@ absl::StatusOr<PretrainResult> PretrainMlm(Encoder& encoder, std::span<const std
       accuracies.push_back(logits.argmax(1).eq(labels).to(torch::kFloat32).mean().item<double>());
       result.sequences += static_cast<int64_t>(batch.size());
       ++step;
-      // A time budget shortens the schedule (and so its decay) to what fits.
+      // A time budget shortens the schedule (and so its decay) to what fits at the speed measured
+      // so far; the estimate may grow back (never past the plan) when early steps were slowed
+      // by other load on the machine.
       if (c.max_seconds() > 0) {
         if (step == kStepsBeforeEstimate) time_budget_start = watch.seconds();
         if (step >= kStepsBeforeEstimate && step % kEstimateEvery == kStepsBeforeEstimate % kEstimateEvery) {
           const double per_step = (watch.seconds() - time_budget_start) / std::max<int64_t>(1, step - kStepsBeforeEstimate);
           const double left = c.max_seconds() - watch.seconds();
           const int64_t fits = step + static_cast<int64_t>(std::max(0.0, left) / std::max(per_step, 1e-9));
-          total_steps = std::max(step, std::min(total_steps, fits));
+          total_steps = std::max(step, std::min(planned_steps, fits));
         }
       }
       if (step % 10 == 0 || step == total_steps) {

@@ -67,6 +67,17 @@ TEST(MlmPretrainer, LearnsAStructuredCorpusAndCanBeCancelled) {
   EXPECT_LT(result->final_loss, 1.7) << "the masked words of a topic should be predictable";
   EXPECT_GT(result->masked_accuracy, 0.2);
 
+  // A time budget shortens a schedule far longer than the budget, and the run ends near it
+  // (within one re-estimate; the slack is for loaded machines, not a speed requirement).
+  v1::EncoderConfig budgeted = c;
+  budgeted.set_epochs(100000);
+  budgeted.set_max_seconds(1.5);
+  auto short_run = PretrainMlm(**encoder, texts, budgeted, ctx);
+  ASSERT_TRUE(short_run.ok()) << short_run.status();
+  EXPECT_LT(short_run->steps, int64_t{100000} * 25);
+  EXPECT_GE(short_run->steps, 10);
+  EXPECT_LT(short_run->seconds, 30.0);
+
   cancel.Cancel();
   auto cancelled = PretrainMlm(**encoder, texts, c, ctx);
   EXPECT_EQ(cancelled.status().code(), absl::StatusCode::kCancelled);
