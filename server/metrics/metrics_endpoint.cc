@@ -44,8 +44,11 @@ absl::StatusOr<std::unique_ptr<MetricsEndpoint>> MetricsEndpoint::Start(
     return std::unique_ptr<MetricsEndpoint>(
         new MetricsEndpoint(std::move(registry), std::move(exposer), ports.front()));
   } catch (const std::exception& e) {
-    return absl::UnavailableError(
-        absl::StrCat("cannot serve metrics on ", address, " (is the port in use?): ", e.what()));
+    // civetweb starts its threads with 100 KB stacks, too small when the libraries loaded need
+    // more static thread-local storage than that (OpenBLAS alone takes 60 KB): the same error.
+    return absl::UnavailableError(absl::StrCat(
+        "cannot serve metrics on ", address, " (is the port in use? or is OpenBLAS the system BLAS? ",
+        "its thread-local storage leaves no room in civetweb's thread stacks; see the README): ", e.what()));
   } catch (...) {
     return absl::UnavailableError(absl::StrCat("cannot serve metrics on ", address, " (is the port in use?)"));
   }
