@@ -52,27 +52,19 @@ absl::StatusOr<std::vector<v1::Example>> ReadFashion(const std::string& dir, con
                                0, limit, {});
 }
 
-// Trains a ResNet of `depth` on `count` Fashion-MNIST training images for one epoch.
-int TrainImageModel(const std::string& address, const Options& o) {
-  auto images = ReadFashion(o.fashion_dir, "train", o.image_train);
-  if (!images.ok()) {
-    std::cerr << "batching_bench: " << images.status().message() << "\n";
-    return 1;
-  }
+// Streams `start` and then `examples` (in batches of 1000) to the server's Train RPC and waits
+// for the job; 0 on success.
+int RunTraining(const std::string& address, const v1::TrainStart& start, const std::vector<v1::Example>& examples) {
   auto stub = v1::Classifier::NewStub(grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
   grpc::ClientContext context;
   auto stream = stub->Train(&context);
   v1::TrainRequest request;
-  request.mutable_start()->set_model("bench");
-  request.mutable_start()->set_family(v1::IMAGE_CNN);
-  v1::ImageCnnConfig* c = request.mutable_start()->mutable_config()->mutable_image_cnn();
-  c->set_depth(o.image_depth);
-  c->mutable_training()->set_epochs(1);
+  *request.mutable_start() = start;
   stream->Write(request);
   request.Clear();
-  for (size_t i = 0; i < images->size(); ++i) {
-    *request.mutable_batch()->add_examples() = (*images)[i];
-    if (request.batch().examples_size() == 1000 || i + 1 == images->size()) {
+  for (size_t i = 0; i < examples.size(); ++i) {
+    *request.mutable_batch()->add_examples() = examples[i];
+    if (request.batch().examples_size() == 1000 || i + 1 == examples.size()) {
       stream->Write(request);
       request.Clear();
     }
@@ -87,6 +79,22 @@ int TrainImageModel(const std::string& address, const Options& o) {
     return 1;
   }
   return 0;
+}
+
+// Trains a ResNet of `depth` on `count` Fashion-MNIST training images for one epoch.
+int TrainImageModel(const std::string& address, const Options& o) {
+  auto images = ReadFashion(o.fashion_dir, "train", o.image_train);
+  if (!images.ok()) {
+    std::cerr << "batching_bench: " << images.status().message() << "\n";
+    return 1;
+  }
+  v1::TrainStart start;
+  start.set_model("bench");
+  start.set_family(v1::IMAGE_CNN);
+  v1::ImageCnnConfig* c = start.mutable_config()->mutable_image_cnn();
+  c->set_depth(o.image_depth);
+  c->mutable_training()->set_epochs(1);
+  return RunTraining(address, start, *images);
 }
 
 // Classify requests of `batch_size` images each, prepared once and reused.
@@ -140,38 +148,20 @@ class TensorClassifySender : public loadgen::RequestSender {
 // Trains the benchmark model through the server's Train RPC, from the data set's training side:
 // labelled, or for X-Class unlabeled with the class names and the encoder folder.
 int TrainModel(const std::string& address, const data::Dataset& d, v1::Family family, const Options& o) {
-  auto stub = v1::Classifier::NewStub(grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
-  grpc::ClientContext context;
-  auto stream = stub->Train(&context);
-  v1::TrainRequest request;
-  request.mutable_start()->set_model("bench");
-  request.mutable_start()->set_family(family);
+  v1::TrainStart start;
+  start.set_model("bench");
+  start.set_family(family);
   const bool xclass = family == v1::XCLASS;
   if (xclass) {
-    for (const std::string& name : d.classes) request.mutable_start()->add_class_names(name);
-    request.mutable_start()->mutable_config()->mutable_xclass()->set_encoder_path(o.encoder);
+    for (const std::string& name : d.classes) start.add_class_names(name);
+    start.mutable_config()->mutable_xclass()->set_encoder_path(o.encoder);
   }
-  stream->Write(request);
-  request.Clear();
+  std::vector<v1::Example> examples(d.train_texts.size());
   for (size_t i = 0; i < d.train_texts.size(); ++i) {
-    auto* e = request.mutable_batch()->add_examples();
-    e->set_text(d.train_texts[i]);
-    if (!xclass) e->set_label(d.classes[d.train_labels[i]]);
-    if (request.batch().examples_size() == 2000 || i + 1 == d.train_texts.size()) {
-      stream->Write(request);
-      request.Clear();
-    }
+    examples[i].set_text(d.train_texts[i]);
+    if (!xclass) examples[i].set_label(d.classes[d.train_labels[i]]);
   }
-  stream->WritesDone();
-  v1::TrainResponse response;
-  while (stream->Read(&response)) {
-  }
-  grpc::Status status = stream->Finish();
-  if (!status.ok()) {
-    std::cerr << "batching_bench: training failed: " << status.error_message() << "\n";
-    return 1;
-  }
-  return 0;
+  return RunTraining(address, start, examples);
 }
 
 // Starts a server on `root`, with the model's batching on or off.
