@@ -3,7 +3,6 @@
 // W8/W6/W4/W3/W2 with 8-bit activations. Prints one JSON object per model: accuracy, ECE before
 // and after temperature scaling, swap rate by float-confidence decile, file sizes, and the
 // latency and throughput of the float and W8 versions served by Classify.
-#include <google/protobuf/util/json_util.h>
 #include <grpcpp/grpcpp.h>
 
 #include <algorithm>
@@ -16,6 +15,7 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include "core/common/proto_json.h"
 #include "core/common/stopwatch.h"
 #include "core/data/data_dir.h"
 #include "core/data/datasets.h"
@@ -224,7 +224,6 @@ nlohmann::ordered_json Serve(v1::Classifier::Stub& stub, const std::string& mode
 
 int RunModel(const std::string& which, const Options& o) {
   const bool text = which == "text_cnn";
-  nlohmann::ordered_json line_config;
   auto split = text ? AgNews(o) : FashionMnist(o);
   if (!split.ok()) {
     std::cerr << "ptq_bench: " << split.status().message() << "\n";
@@ -265,17 +264,11 @@ int RunModel(const std::string& which, const Options& o) {
     c->mutable_training()->set_epochs(o.image_epochs);
     family_config = c;
   }
-  if (const std::string& json = text ? o.text_config : o.image_config; !json.empty()) {
-    // JsonStringToMessage replaces the message; parse aside and merge to keep the flags' fields.
-    std::unique_ptr<google::protobuf::Message> overrides(family_config->New());
-    if (auto s = google::protobuf::util::JsonStringToMessage(json, overrides.get()); !s.ok()) {
-      std::cerr << "ptq_bench: --" << (text ? "text" : "image") << "-config: " << s.ToString() << "\n";
-      return 2;
-    }
-    family_config->MergeFrom(*overrides);
+  const std::string& overrides = text ? o.text_config : o.image_config;
+  if (absl::Status s = MergeFromJson(overrides, family_config, text ? "--text-config" : "--image-config"); !s.ok()) {
+    std::cerr << "ptq_bench: " << s.message() << "\n";
+    return 2;
   }
-  line_config = nlohmann::ordered_json::parse(text ? (o.text_config.empty() ? "{}" : o.text_config)
-                                                   : (o.image_config.empty() ? "{}" : o.image_config));
   std::cerr << "ptq_bench: training " << which << " on " << split->train.size() << " examples" << std::endl;
   auto trained = TrainModel(*stub, start, *split);
   if (!trained.ok()) {
@@ -291,7 +284,7 @@ int RunModel(const std::string& which, const Options& o) {
   nlohmann::ordered_json line;
   line["model"] = text ? "text_cnn" : "resnet" + std::to_string(o.image_depth);
   line["dataset"] = text ? "ag_news" : "fashion_mnist";
-  line["config_overrides"] = line_config;
+  line["config_overrides"] = nlohmann::ordered_json::parse(overrides.empty() ? "{}" : overrides);
   line["train_examples"] = split->train.size();
   line["calibration_examples"] = split->calibration.size();
   line["eval_examples"] = report.eval_examples();

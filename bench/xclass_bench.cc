@@ -10,11 +10,11 @@
 #include <random>
 
 #include <CLI/CLI.hpp>
-#include <google/protobuf/util/json_util.h>
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_join.h"
 #include "core/common/files.h"
+#include "core/common/proto_json.h"
 #include "core/common/stopwatch.h"
 #include "core/common/thread_pool.h"
 #include "core/data/data_dir.h"
@@ -53,18 +53,6 @@ struct Options {
   std::string encoder_config;
   std::string xclass_config;
 };
-
-// Merges `json` (a message of `target`'s type) into `target`; `flag` names it in errors.
-absl::Status MergeJson(const std::string& json, const std::string& flag, google::protobuf::Message* target) {
-  if (json.empty()) return absl::OkStatus();
-  // JsonStringToMessage replaces the message: parse aside, then merge.
-  std::unique_ptr<google::protobuf::Message> overrides(target->New());
-  if (auto s = google::protobuf::util::JsonStringToMessage(json, overrides.get()); !s.ok()) {
-    return absl::InvalidArgumentError(flag + ": " + s.ToString());
-  }
-  target->MergeFrom(*overrides);
-  return absl::OkStatus();
-}
 
 // Class names: AG News's as the paper names them; one word per DBpedia-14 class.
 std::vector<std::string> ClassNames(const std::string& dataset) {
@@ -141,7 +129,7 @@ absl::StatusOr<nlohmann::ordered_json> Pretrain(const std::vector<std::string>& 
   c->set_max_seconds(o.pretrain_seconds);
   c->set_learning_rate(o.learning_rate);
   c->set_vocab_file((std::filesystem::path(o.data_dir) / "vocab" / "bert-base-uncased-vocab.txt").string());
-  if (absl::Status s = MergeJson(o.encoder_config, "--encoder-config", c); !s.ok()) return s;
+  if (absl::Status s = MergeFromJson(o.encoder_config, c, "--encoder-config"); !s.ok()) return s;
   TrainingSet data;
   data.texts = texts;
   data.labels.assign(texts.size(), -1);
@@ -323,7 +311,7 @@ int RunDataset(const std::string& name, const Options& o, ThreadPool* pool) {
   base.set_encoder_path(encoder_dir.string());
   if (o.final_classifier == "fine_tune") base.set_final_classifier(v1::XClassConfig::FINE_TUNE);
   if (o.final_classifier == "frozen_head") base.set_final_classifier(v1::XClassConfig::FROZEN_HEAD);
-  if (absl::Status s = MergeJson(o.xclass_config, "--xclass-config", &base); !s.ok()) {
+  if (absl::Status s = MergeFromJson(o.xclass_config, &base, "--xclass-config"); !s.ok()) {
     std::cerr << "xclass_bench: " << s.message() << "\n";
     return 2;
   }

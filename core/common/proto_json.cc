@@ -1,5 +1,7 @@
 #include "core/common/proto_json.h"
 
+#include <memory>
+
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/json_util.h"
 
@@ -25,6 +27,15 @@ absl::Status FromJson(std::string_view json, google::protobuf::Message* message,
         absl::StrCat(std::string(what), " is not valid JSON for ", message->GetTypeName(), ": ",
                      std::string(status.message())));
   }
+  return absl::OkStatus();
+}
+
+absl::Status MergeFromJson(std::string_view json, google::protobuf::Message* message,
+                           std::string_view what) {
+  if (json.empty()) return absl::OkStatus();
+  std::unique_ptr<google::protobuf::Message> overrides(message->New());
+  if (absl::Status s = FromJson(json, overrides.get(), what); !s.ok()) return s;
+  message->MergeFrom(*overrides);
   return absl::OkStatus();
 }
 

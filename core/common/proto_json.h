@@ -17,4 +17,9 @@ std::string ToJson(const google::protobuf::Message& message);
 absl::Status FromJson(std::string_view json, google::protobuf::Message* message,
                       std::string_view what);
 
+// Like FromJson, but the fields `json` sets are merged over those `message` already has (FromJson
+// replaces the whole message); empty `json` changes nothing. For overrides given on top of flags.
+absl::Status MergeFromJson(std::string_view json, google::protobuf::Message* message,
+                           std::string_view what);
+
 }  // namespace textclf
