@@ -52,6 +52,8 @@ struct Options {
   // textclf.v1.XClassConfig for every X-Class run (e.g. '{"layer":2}').
   std::string encoder_config;
   std::string xclass_config;
+  // Further variants measured after the study's options: "NAME=JSON" (XClassConfig overrides).
+  std::vector<std::string> variants;
 };
 
 // Class names: AG News's as the paper names them; one word per DBpedia-14 class.
@@ -189,7 +191,8 @@ void Sample(const data::Dataset& d, size_t count, std::vector<std::string>* text
 // the final classifier.
 absl::StatusOr<nlohmann::ordered_json> RunXClass(const v1::XClassConfig& config, const TrainingSet& data,
                                                  const std::vector<int>& truth, const xclass::EncodedCorpus* corpus,
-                                                 bool final, const std::filesystem::path& out, ThreadPool* pool,
+                                                 const xclass::EncoderFacts& facts, bool final,
+                                                 const std::filesystem::path& out, ThreadPool* pool,
                                                  const std::string& tag) {
   const int classes = static_cast<int>(data.classes.size());
   nlohmann::ordered_json j;
@@ -201,6 +204,8 @@ absl::StatusOr<nlohmann::ordered_json> RunXClass(const v1::XClassConfig& config,
   xclass::XClassReport report;
   if (!final) {
     auto resolved = xclass::ResolveXClassConfig(config);
+    if (!resolved.ok()) return resolved.status();
+    resolved = xclass::ResolveForEncoder(*resolved, facts);
     if (!resolved.ok()) return resolved.status();
     std::vector<std::vector<std::string>> words;
     auto checkpoint = encoder::ReadCheckpointFolder(config.encoder_path());
@@ -328,12 +333,17 @@ int RunDataset(const std::string& name, const Options& o, ThreadPool* pool) {
     std::cerr << "xclass_bench: " << (encoder.ok() ? resolved.status() : encoder.status()).message() << "\n";
     return 1;
   }
-  auto for_encoder = xclass::ResolveForEncoder(*resolved, {(*encoder)->parameter_count(), (*encoder)->config().num_hidden_layers,
-                                                           (*encoder)->config().max_position_embeddings, (*encoder)->on_cuda()});
+  const xclass::EncoderFacts facts{(*encoder)->parameter_count(), (*encoder)->config().num_hidden_layers,
+                                   (*encoder)->config().max_position_embeddings, (*encoder)->on_cuda()};
+  auto for_encoder = xclass::ResolveForEncoder(*resolved, facts);
   if (!for_encoder.ok()) {
     std::cerr << "xclass_bench: " << for_encoder.status().message() << "\n";
     return 1;
   }
+  out["word_representations"] = {
+      {"mode", v1::XClassConfig::WordRepresentations_Name(for_encoder->word_representations())},
+      {"remove_top_directions", for_encoder->remove_top_directions()},
+      {"document_context", for_encoder->document_context()}};
   Stopwatch encode_watch;
   auto corpus = xclass::EncodeCorpus(**encoder, data.texts, *for_encoder, /*with_attention=*/true, nullptr,
                                      [printer = Printer("encode")](double f, std::string_view m) { printer("encode", f, m); });
@@ -346,7 +356,7 @@ int RunDataset(const std::string& name, const Options& o, ThreadPool* pool) {
   encoder->reset();
 
   const std::filesystem::path model_dir = std::filesystem::path(o.work_dir) / ("model-" + name);
-  auto baseline = RunXClass(base, data, truth, &*corpus, o.final, model_dir, pool, name + " baseline");
+  auto baseline = RunXClass(base, data, truth, &*corpus, facts, o.final, model_dir, pool, name + " baseline");
   if (!baseline.ok()) {
     std::cerr << "xclass_bench: " << baseline.status().message() << "\n";
     return 1;
@@ -359,9 +369,10 @@ int RunDataset(const std::string& name, const Options& o, ThreadPool* pool) {
   }
   std::cout << out.dump() << std::endl;  // the baseline first, in case the options take long
 
-  // The study's options, one at a time, then all together (the study's "improved" variant).
+  // The study's options, one at a time, then all together (the study's "improved" variant); then
+  // the word-representation adjustment (the default for small encoders) piece by piece.
   struct Variant {
-    const char* name;
+    std::string name;
     std::function<void(v1::XClassConfig*)> apply;
   };
   const std::vector<Variant> variants = {
@@ -374,12 +385,39 @@ int RunDataset(const std::string& name, const Options& o, ThreadPool* pool) {
          c->set_pca_variance(0.95);
          c->set_incremental_pca(true);
          c->set_per_class_thresholds(true);
+       }},
+      {"words_as_encoded", [](v1::XClassConfig* c) { c->set_word_representations(v1::XClassConfig::AS_ENCODED); }},
+      {"words_centered_only", [](v1::XClassConfig* c) {
+         c->set_word_representations(v1::XClassConfig::ADJUSTED);
+         c->set_document_context(-1);
+       }},
+      {"words_document_context_1", [](v1::XClassConfig* c) {
+         c->set_word_representations(v1::XClassConfig::ADJUSTED);
+         c->set_document_context(1);
+       }},
+      {"words_remove_top_2", [](v1::XClassConfig* c) {
+         c->set_word_representations(v1::XClassConfig::ADJUSTED);
+         c->set_remove_top_directions(2);
        }}};
+  std::vector<Variant> measured = o.options ? variants : std::vector<Variant>{};
+  for (const std::string& spec : o.variants) {
+    const size_t eq = spec.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      std::cerr << "xclass_bench: --variant takes NAME=JSON, got " << spec << "\n";
+      return 2;
+    }
+    v1::XClassConfig overrides;
+    if (absl::Status s = MergeFromJson(spec.substr(eq + 1), &overrides, "--variant " + spec.substr(0, eq)); !s.ok()) {
+      std::cerr << "xclass_bench: " << s.message() << "\n";
+      return 2;
+    }
+    measured.push_back({spec.substr(0, eq), [overrides](v1::XClassConfig* c) { c->MergeFrom(overrides); }});
+  }
   nlohmann::ordered_json options = nlohmann::ordered_json::array();
-  for (const Variant& v : o.options ? variants : std::vector<Variant>{}) {
+  for (const Variant& v : measured) {
     v1::XClassConfig config = base;
     v.apply(&config);
-    auto result = RunXClass(config, data, truth, &*corpus, o.final && o.variant_final, model_dir, pool, name + " " + v.name);
+    auto result = RunXClass(config, data, truth, &*corpus, facts, o.final && o.variant_final, model_dir, pool, name + " " + v.name);
     if (!result.ok()) {
       std::cerr << "xclass_bench: option " << v.name << ": " << result.status().message() << "\n";
       return 1;
@@ -391,6 +429,7 @@ int RunDataset(const std::string& name, const Options& o, ThreadPool* pool) {
     }
     entry["selected_documents"] = (*result)["selected_documents"];
     entry["pca_components"] = (*result)["pca_components"];
+    entry["keywords"] = (*result)["keywords"];
     entry["seconds"] = (*result)["seconds"];
     options.push_back(entry);
   }
@@ -427,6 +466,9 @@ int main(int argc, char** argv) {
   app.add_flag("!--no-options", o.options, "skip the study's options (the baseline only)");
   app.add_option("--encoder-config", o.encoder_config, "JSON merged into the pretraining config (EncoderConfig)");
   app.add_option("--xclass-config", o.xclass_config, "JSON merged into every X-Class config (XClassConfig)");
+  app.add_option("--variant", o.variants,
+                 "NAME=JSON: also measure the baseline with these XClassConfig overrides (repeatable), e.g. "
+                 "'centered={\"centerRepresentations\":true}'");
   CLI11_PARSE(app, argc, argv);
   if (o.threads <= 0) o.threads = ThreadPool::HardwareThreads();
   ThreadPool pool(o.threads);

@@ -25,7 +25,8 @@ absl::StatusOr<v1::XClassConfig> ResolveXClassConfig(const v1::XClassConfig& con
         std::pair{"weight_decay", c.weight_decay()}, std::pair{"max_length", 1.0 * c.max_length()},
         std::pair{"encode_batch_tokens", 1.0 * c.encode_batch_tokens()},
         std::pair{"fine_tune_max_length", 1.0 * c.fine_tune_max_length()},
-        std::pair{"max_documents", 1.0 * c.max_documents()}}) {
+        std::pair{"max_documents", 1.0 * c.max_documents()},
+        std::pair{"remove_top_directions", 1.0 * c.remove_top_directions()}}) {
     if (value < 0) return absl::InvalidArgumentError(absl::StrCat("xclass.", field, " must not be negative"));
   }
   if (c.min_word_count() == 0) c.set_min_word_count(5);
@@ -44,6 +45,11 @@ absl::StatusOr<v1::XClassConfig> ResolveXClassConfig(const v1::XClassConfig& con
   if (c.device().empty()) c.set_device("auto");
   if (c.pca_variance() >= 1) {
     return absl::InvalidArgumentError("xclass.pca_variance is a fraction of the variance: use a value in (0, 1)");
+  }
+  if (c.document_context() > 1) {
+    return absl::InvalidArgumentError(
+        "xclass.document_context is the weight of the document context in the static vectors: use a value in [0, 1] "
+        "(negative: none)");
   }
   if (c.select_fraction() > 1) return absl::InvalidArgumentError("xclass.select_fraction must be in (0, 1]");
   if (c.warmup_fraction() >= 1) return absl::InvalidArgumentError("xclass.warmup_fraction must be below 1");
@@ -67,11 +73,18 @@ absl::StatusOr<v1::XClassConfig> ResolveForEncoder(v1::XClassConfig c, const Enc
     c.set_final_classifier(e.on_cuda || e.parameters <= kFineTuneOnCpuMaxParameters ? v1::XClassConfig::FINE_TUNE
                                                                                     : v1::XClassConfig::FROZEN_HEAD);
   }
+  if (c.word_representations() == v1::XClassConfig::WORDS_AUTO) {
+    c.set_word_representations(e.parameters <= kSmallEncoderMaxParameters ? v1::XClassConfig::ADJUSTED
+                                                                         : v1::XClassConfig::AS_ENCODED);
+  }
+  if (c.word_representations() == v1::XClassConfig::ADJUSTED) {
+    if (c.document_context() == 0) c.set_document_context(0.5);
+  }
   const bool fine_tune = c.final_classifier() == v1::XClassConfig::FINE_TUNE;
   if (c.epochs() == 0) c.set_epochs(fine_tune ? 3 : 300);
   if (c.learning_rate() == 0) {
     // bert-base-sized encoders fine-tune at BERT's usual 5e-5; small ones learn faster.
-    c.set_learning_rate(fine_tune ? (e.parameters > 50'000'000 ? 5e-5 : 2e-4) : 1e-2);
+    c.set_learning_rate(fine_tune ? (e.parameters > kSmallEncoderMaxParameters ? 5e-5 : 2e-4) : 1e-2);
   }
   return c;
 }

@@ -21,6 +21,10 @@ struct EncoderFacts {
 
 // Encoders up to this many parameters are fine-tuned on CPU by default (FINAL_AUTO).
 inline constexpr int64_t kFineTuneOnCpuMaxParameters = 30'000'000;
+// Encoders up to this many parameters (bert-base has 110M) are taken to be small encoders such
+// as those pretrained here: their word representations are ADJUSTED by default (WORDS_AUTO), and
+// they fine-tune at a higher learning rate.
+inline constexpr int64_t kSmallEncoderMaxParameters = 50'000'000;
 
 absl::StatusOr<v1::XClassConfig> ResolveForEncoder(v1::XClassConfig config, const EncoderFacts& encoder);
 

@@ -11,6 +11,7 @@
 #include "core/xclass/document_representation.h"
 #include "core/xclass/gmm.h"
 #include "core/xclass/pca.h"
+#include "core/xclass/representation_adjustment.h"
 
 namespace textclf::xclass {
 namespace {
@@ -119,7 +120,15 @@ absl::StatusOr<Alignment> AlignDocuments(const EncodedCorpus& corpus, const std:
   progress(0.0, "expanding the class names into keywords");
   ASSIGN_OR_RETURN(std::vector<std::vector<int>> seeds,
                    ResolveClassNames(corpus.vocab, class_name_words, class_names, resolved.min_word_count()));
-  const ClassExpansion expansion = ExpandClasses(corpus.vocab.vectors, seeds, resolved.max_keywords());
+  AdjustmentOptions adjustment_options;
+  if (resolved.word_representations() == v1::XClassConfig::ADJUSTED) {
+    adjustment_options.center = true;
+    adjustment_options.remove_directions = resolved.remove_top_directions();
+    adjustment_options.document_context = std::max(0.0, resolved.document_context());
+  }
+  const RepresentationAdjustment adjustment = RepresentationAdjustment::Fit(corpus.vocab, adjustment_options);
+  const Eigen::MatrixXf static_vectors = adjustment.Statics(corpus.vocab);
+  const ClassExpansion expansion = ExpandClasses(static_vectors, seeds, resolved.max_keywords());
   out.class_representations = expansion.representations;
   for (const auto& keywords : expansion.keywords) {
     std::vector<std::string> names;
@@ -134,10 +143,11 @@ absl::StatusOr<Alignment> AlignDocuments(const EncodedCorpus& corpus, const std:
   const ClassSpace space(out.class_representations);
   out.document_representations.resize(static_cast<Eigen::Index>(n), corpus.hidden);
   for (size_t i = 0; i < n; ++i) {
-    const Eigen::MatrixXf contextual = corpus.Contextual(i);
+    Eigen::MatrixXf contextual = corpus.Contextual(i);
+    adjustment.Apply(&contextual);
     Eigen::MatrixXf statics(contextual.rows(), corpus.hidden);
     for (size_t w = 0; w < corpus.word_ids[i].size(); ++w) {
-      statics.row(static_cast<Eigen::Index>(w)) = corpus.vocab.vectors.row(corpus.word_ids[i][w]);
+      statics.row(static_cast<Eigen::Index>(w)) = static_vectors.row(corpus.word_ids[i][w]);
     }
     std::span<const float> attention;
     if (resolved.attention_weights()) attention = corpus.attention[i];

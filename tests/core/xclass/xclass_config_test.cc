@@ -46,9 +46,35 @@ TEST(XClassConfig, ChoosesTheFinalClassifierByEncoderSize) {
   auto bert_base_gpu = ResolveForEncoder(base, {110'000'000, 12, 512, true});
   EXPECT_EQ(bert_base_gpu->final_classifier(), v1::XClassConfig::FINE_TUNE);
   EXPECT_DOUBLE_EQ(bert_base_gpu->learning_rate(), 5e-5);
+  EXPECT_EQ(small->word_representations(), v1::XClassConfig::ADJUSTED);
+  EXPECT_EQ(small->remove_top_directions(), 0);
+  EXPECT_DOUBLE_EQ(small->document_context(), 0.5);
+  EXPECT_EQ(bert_base->word_representations(), v1::XClassConfig::AS_ENCODED);
+  EXPECT_DOUBLE_EQ(bert_base->document_context(), 0) << "only ADJUSTED has adjustment defaults";
   v1::XClassConfig deep = base;
   deep.set_layer(7);
   EXPECT_THAT(std::string(ResolveForEncoder(deep, {1, 4, 128, false}).status().message()), HasSubstr("layers 1..4"));
+}
+
+TEST(XClassConfig, WordAdjustmentsKeepWhatTheUserChose) {
+  v1::XClassConfig c;
+  c.set_encoder_model("enc");
+  c.set_word_representations(v1::XClassConfig::ADJUSTED);
+  c.set_document_context(-1);  // none
+  c.set_remove_top_directions(5);
+  auto big = ResolveForEncoder(*ResolveXClassConfig(c), {110'000'000, 12, 512, false});
+  ASSERT_TRUE(big.ok());
+  EXPECT_EQ(big->word_representations(), v1::XClassConfig::ADJUSTED) << "asked for, whatever the size";
+  EXPECT_DOUBLE_EQ(big->document_context(), -1);
+  EXPECT_EQ(big->remove_top_directions(), 5);
+  c.set_word_representations(v1::XClassConfig::AS_ENCODED);
+  EXPECT_EQ(ResolveForEncoder(*ResolveXClassConfig(c), {5'000'000, 4, 128, false})->word_representations(),
+            v1::XClassConfig::AS_ENCODED);
+  c.set_remove_top_directions(-2);
+  EXPECT_THAT(std::string(ResolveXClassConfig(c).status().message()), HasSubstr("remove_top_directions"));
+  c.set_remove_top_directions(0);
+  c.set_document_context(1.5);
+  EXPECT_THAT(std::string(ResolveXClassConfig(c).status().message()), HasSubstr("document_context"));
 }
 
 }  // namespace
