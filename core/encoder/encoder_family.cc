@@ -52,41 +52,16 @@ absl::StatusOr<v1::Manifest> TrainEncoder(const v1::TrainStart& start, const Tra
     return absl::InvalidArgumentError(
         "ENCODER_MLM takes no EVAL examples: an encoder has no classes to evaluate; send TRAIN texts only");
   }
-  auto vocab = ReadFile(config.vocab_file());
-  if (!vocab.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat("encoder.vocab_file: cannot read ", config.vocab_file(),
-                                                   " (give the path of a BERT vocab.txt on the server): ",
-                                                   vocab.status().message()));
-  }
-  ASSIGN_OR_RETURN(BertTokenizer tokenizer, BertTokenizer::Create(*vocab));
-  const BertConfig bert = BertConfigFor(config, tokenizer.vocab_size());
-  ASSIGN_OR_RETURN(auto encoder, Encoder::CreateRandom(bert, std::move(tokenizer), config.device(), config.seed(),
-                                                       /*with_mlm_head=*/true));
-  ctx.progress("pretrain", 0.0,
-               absl::StrCat("pretraining a ", config.layers(), "-layer, ", config.hidden_size(), "-hidden encoder (",
-                            encoder->parameter_count(), " parameters) on ", encoder->device_name()));
-  ASSIGN_OR_RETURN(PretrainResult result, PretrainMlm(*encoder, data.texts, config, ctx));
-  RETURN_IF_ERROR(ctx.cancel->Check());
+  ASSIGN_OR_RETURN(PretrainedEncoder pretrained, PretrainFromScratch(data.texts, config, ctx));
   ctx.progress("write", 0.95, "writing the checkpoint");
-  ASSIGN_OR_RETURN(CheckpointFiles checkpoint, encoder->Save());
-  RETURN_IF_ERROR(WriteCheckpointFolder(ctx.output_dir, checkpoint));
+  RETURN_IF_ERROR(WriteCheckpointFolder(ctx.output_dir, pretrained.checkpoint));
 
   v1::Manifest manifest;
   manifest.set_family(v1::ENCODER_MLM);
   for (const auto& name : data.classes) manifest.add_classes(name);
   *manifest.mutable_config() = start.config();
   *manifest.mutable_config()->mutable_encoder() = config;
-  v1::EncoderState* state = manifest.mutable_encoder();
-  *state->mutable_resolved() = config;
-  state->set_config_file(kConfigFile);
-  state->set_weights_file(kWeightsFile);
-  state->set_vocab_file(kVocabFile);
-  state->set_parameters(encoder->parameter_count());
-  state->set_steps(result.steps);
-  state->set_sequences(result.sequences);
-  state->set_final_loss(result.final_loss);
-  state->set_masked_accuracy(result.masked_accuracy);
-  state->set_device(encoder->device_name());
+  *manifest.mutable_encoder() = DescribePretrained(config, pretrained);
   return manifest;
 }
 

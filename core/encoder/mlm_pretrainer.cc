@@ -7,9 +7,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "core/common/files.h"
 #include "core/common/status_macros.h"
 #include "core/common/stopwatch.h"
 #include "core/common/thread_pool.h"
+#include "core/encoder/encoder_config.h"
 #include "core/encoder/encoder_impl.h"
 
 namespace textclf::encoder {
@@ -229,6 +231,46 @@ absl::StatusOr<PretrainResult> PretrainMlm(Encoder& encoder, std::span<const std
       std::accumulate(accuracies.end() - static_cast<std::ptrdiff_t>(tail), accuracies.end(), 0.0) / tail;
   result.seconds = watch.seconds();
   return result;
+}
+
+absl::StatusOr<PretrainedEncoder> PretrainFromScratch(std::span<const std::string> texts,
+                                                      const v1::EncoderConfig& resolved, TrainContext& ctx) {
+  auto vocab = ReadFile(resolved.vocab_file());
+  if (!vocab.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("encoder.vocab_file: cannot read ", resolved.vocab_file(),
+                                                   " (give the path of a BERT vocab.txt on the server): ",
+                                                   vocab.status().message()));
+  }
+  ASSIGN_OR_RETURN(BertTokenizer tokenizer, BertTokenizer::Create(*vocab));
+  const BertConfig bert = BertConfigFor(resolved, tokenizer.vocab_size());
+  ASSIGN_OR_RETURN(auto encoder, Encoder::CreateRandom(bert, std::move(tokenizer), resolved.device(), resolved.seed(),
+                                                       /*with_mlm_head=*/true));
+  ctx.progress("pretrain", 0.0,
+               absl::StrCat("pretraining a ", resolved.layers(), "-layer, ", resolved.hidden_size(),
+                            "-hidden encoder (", encoder->parameter_count(), " parameters) on ",
+                            encoder->device_name()));
+  PretrainedEncoder out;
+  ASSIGN_OR_RETURN(out.result, PretrainMlm(*encoder, texts, resolved, ctx));
+  RETURN_IF_ERROR(ctx.cancel->Check());
+  ASSIGN_OR_RETURN(out.checkpoint, encoder->Save());
+  out.parameters = encoder->parameter_count();
+  out.device = encoder->device_name();
+  return out;
+}
+
+v1::EncoderState DescribePretrained(const v1::EncoderConfig& resolved, const PretrainedEncoder& pretrained) {
+  v1::EncoderState state;
+  *state.mutable_resolved() = resolved;
+  state.set_config_file(kConfigFile);
+  state.set_weights_file(kWeightsFile);
+  state.set_vocab_file(kVocabFile);
+  state.set_parameters(pretrained.parameters);
+  state.set_steps(pretrained.result.steps);
+  state.set_sequences(pretrained.result.sequences);
+  state.set_final_loss(pretrained.result.final_loss);
+  state.set_masked_accuracy(pretrained.result.masked_accuracy);
+  state.set_device(pretrained.device);
+  return state;
 }
 
 }  // namespace textclf::encoder

@@ -28,4 +28,19 @@ struct PretrainResult {
 absl::StatusOr<PretrainResult> PretrainMlm(Encoder& encoder, std::span<const std::string> texts,
                                            const v1::EncoderConfig& resolved, TrainContext& ctx);
 
+struct PretrainedEncoder {
+  CheckpointFiles checkpoint;  // config.json, model.safetensors (with the MLM head), vocab.txt
+  PretrainResult result;
+  int64_t parameters = 0;
+  std::string device;
+};
+
+// A new encoder as `resolved` (ResolveEncoderConfig) describes, with the vocabulary of
+// resolved.vocab_file(), pretrained on `texts` from random weights.
+absl::StatusOr<PretrainedEncoder> PretrainFromScratch(std::span<const std::string> texts,
+                                                      const v1::EncoderConfig& resolved, TrainContext& ctx);
+
+// What a manifest records of it (file names as WriteCheckpointFolder writes them).
+v1::EncoderState DescribePretrained(const v1::EncoderConfig& resolved, const PretrainedEncoder& pretrained);
+
 }  // namespace textclf::encoder

@@ -3,16 +3,33 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "core/encoder/encoder_config.h"
 
 namespace textclf::xclass {
 
 absl::StatusOr<v1::XClassConfig> ResolveXClassConfig(const v1::XClassConfig& config) {
   v1::XClassConfig c = config;
-  if (c.encoder_model().empty() == c.encoder_path().empty()) {
+  if (!c.encoder_model().empty() && !c.encoder_path().empty()) {
     return absl::InvalidArgumentError(
-        "xclass: name the encoder with exactly one of encoder_model (a registry ENCODER_MLM model, see "
+        "xclass: name the encoder with one of encoder_model (a registry ENCODER_MLM model, see "
         "`textclf train --family encoder_mlm`) or encoder_path (a checkpoint folder on the server with config.json, "
-        "model.safetensors and vocab.txt)");
+        "model.safetensors and vocab.txt), not both");
+  }
+  if (PretrainsEncoder(c)) {
+    v1::EncoderConfig pretrain = c.pretrain_encoder();
+    if (pretrain.hidden_size() == 0) pretrain.set_hidden_size(kPretrainHiddenSize);
+    if (pretrain.max_length() == 0) pretrain.set_max_length(kPretrainMaxLength);
+    if (pretrain.epochs() == 0) pretrain.set_epochs(kPretrainEpochs);
+    if (pretrain.learning_rate() == 0) pretrain.set_learning_rate(kPretrainLearningRate);
+    if (pretrain.max_seconds() == 0) pretrain.set_max_seconds(kPretrainMaxSeconds);
+    auto resolved = encoder::ResolveEncoderConfig(pretrain);
+    if (!resolved.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("xclass.pretrain_", resolved.status().message()));
+    }
+    *c.mutable_pretrain_encoder() = *resolved;
+  } else if (c.has_pretrain_encoder()) {
+    return absl::InvalidArgumentError(
+        "xclass.pretrain_encoder applies only when no encoder is named: drop it, or drop encoder_model/encoder_path");
   }
   for (auto [field, value] :
        {std::pair{"encoder_version", 1.0 * c.encoder_version()}, std::pair{"layer", 1.0 * c.layer()},

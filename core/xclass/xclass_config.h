@@ -12,6 +12,18 @@ namespace textclf::xclass {
 
 absl::StatusOr<v1::XClassConfig> ResolveXClassConfig(const v1::XClassConfig& config);
 
+// True when the config names no encoder, so X-Class pretrains one on its documents first.
+inline bool PretrainsEncoder(const v1::XClassConfig& config) {
+  return config.encoder_model().empty() && config.encoder_path().empty();
+}
+// Defaults of that pretraining where they differ from ENCODER_MLM's: the small encoder the
+// benchmarks measured (core/xclass/README.md), trained for up to 20 epochs within ten minutes.
+inline constexpr int kPretrainHiddenSize = 128;
+inline constexpr int kPretrainMaxLength = 64;
+inline constexpr int kPretrainEpochs = 20;
+inline constexpr double kPretrainLearningRate = 1e-3;
+inline constexpr double kPretrainMaxSeconds = 600;
+
 struct EncoderFacts {
   int64_t parameters = 0;
   int layers = 0;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <numeric>
+#include <optional>
 #include <random>
 
 #include "absl/strings/str_cat.h"
@@ -9,6 +10,7 @@
 #include "core/common/files.h"
 #include "core/common/status_macros.h"
 #include "core/common/stopwatch.h"
+#include "core/encoder/mlm_pretrainer.h"
 #include "core/xclass/final_classifier.h"
 #include "core/xclass/xclass_config.h"
 
@@ -105,9 +107,26 @@ absl::StatusOr<v1::Manifest> TrainXClass(const v1::TrainStart& start, const Trai
   XClassReport local_report;
   if (report == nullptr) report = &local_report;
 
-  ctx.progress("load", 0.0, "loading the encoder");
+  // With no encoder named, one is pretrained on the documents first. It takes the job's progress
+  // up to 0.45 and the stages after it the rest, up to 0.915 (the training job goes on at 0.95).
   std::string source;
-  ASSIGN_OR_RETURN(encoder::CheckpointFiles checkpoint, ReadEncoderCheckpoint(config, ctx, &source));
+  encoder::CheckpointFiles checkpoint;
+  std::optional<v1::EncoderState> pretrained_state;
+  ProgressFn progress = ctx.progress;
+  if (PretrainsEncoder(config)) {
+    TrainContext pretraining = ctx;
+    pretraining.progress = [&ctx](std::string_view stage, double f, std::string_view m) { ctx.progress(stage, 0.45 * f, m); };
+    ASSIGN_OR_RETURN(encoder::PretrainedEncoder pretrained,
+                     encoder::PretrainFromScratch(data.texts, config.pretrain_encoder(), pretraining));
+    pretrained_state = encoder::DescribePretrained(config.pretrain_encoder(), pretrained);
+    source = absl::StrFormat("pretrained on these %d documents (%d steps, MLM loss %.3f)", data.texts.size(),
+                             pretrained.result.steps, pretrained.result.final_loss);
+    checkpoint = std::move(pretrained.checkpoint);
+    progress = [&ctx](std::string_view stage, double f, std::string_view m) { ctx.progress(stage, 0.45 + 0.5 * f, m); };
+  } else {
+    progress("load", 0.0, "loading the encoder");
+    ASSIGN_OR_RETURN(checkpoint, ReadEncoderCheckpoint(config, ctx, &source));
+  }
   ASSIGN_OR_RETURN(auto encoder, encoder::Encoder::Load(checkpoint, config.device()));
   const EncoderFacts facts{encoder->parameter_count(), encoder->config().num_hidden_layers,
                            encoder->config().max_position_embeddings, encoder->on_cuda()};
@@ -117,10 +136,10 @@ absl::StatusOr<v1::Manifest> TrainXClass(const v1::TrainStart& start, const Trai
   Stopwatch watch;
   EncodedCorpus encoded;
   if (reuse == nullptr) {
-    ctx.progress("encode", kEncodeSpan.begin, absl::StrCat("encoding ", data.texts.size(), " documents on ",
+    progress("encode", kEncodeSpan.begin, absl::StrCat("encoding ", data.texts.size(), " documents on ",
                                                            encoder->device_name()));
     ASSIGN_OR_RETURN(encoded, EncodeCorpus(*encoder, data.texts, config, config.attention_weights(), ctx.cancel,
-                                           [&](double f, std::string_view m) { ctx.progress("encode", kEncodeSpan.at(f), m); }));
+                                           [&](double f, std::string_view m) { progress("encode", kEncodeSpan.at(f), m); }));
     reuse = &encoded;
   } else if (reuse->layer != config.layer() || reuse->documents() != data.texts.size() ||
              reuse->hidden != encoder->config().hidden_size || (config.attention_weights() && !reuse->has_attention)) {
@@ -133,7 +152,7 @@ absl::StatusOr<v1::Manifest> TrainXClass(const v1::TrainStart& start, const Trai
   for (const std::string& name : data.classes) name_words.push_back(encoder->tokenizer().BasicTokenize(name));
   ASSIGN_OR_RETURN(report->alignment,
                    AlignDocuments(*reuse, data.classes, name_words, config, ctx.cancel, [&](double f, std::string_view m) {
-                     ctx.progress(AlignStage(f), kAlignSpan.at(f), m);
+                     progress(AlignStage(f), kAlignSpan.at(f), m);
                    }));
   const Alignment& alignment = report->alignment;
   for (const auto& [stage, seconds] : alignment.seconds) report->seconds[stage] = seconds;
@@ -150,17 +169,17 @@ absl::StatusOr<v1::Manifest> TrainXClass(const v1::TrainStart& start, const Trai
     labels.push_back(alignment.aligned[i]);
   }
   const bool fine_tune = config.final_classifier() == v1::XClassConfig::FINE_TUNE;
-  ctx.progress("final", kFinalSpan.begin,
+  progress("final", kFinalSpan.begin,
                absl::StrCat(fine_tune ? "fine-tuning the encoder" : "fitting a head on frozen features", " on ",
                             texts.size(), " pseudo-labelled documents"));
   ASSIGN_OR_RETURN(FinalClassifierResult final_result,
                    TrainFinalClassifier(*encoder, texts, labels, classes, config, ctx.cancel,
-                                        [&](double f, std::string_view m) { ctx.progress("final", kFinalSpan.at(f), m); }));
+                                        [&](double f, std::string_view m) { progress("final", kFinalSpan.at(f), m); }));
   report->final_train_loss = final_result.train_loss;
   report->seconds["final"] = watch.seconds();
   RETURN_IF_ERROR(ctx.cancel->Check());
 
-  ctx.progress("write", 0.93, "writing the encoder and the head");
+  progress("write", 0.93, "writing the encoder and the head");
   if (fine_tune) {
     ASSIGN_OR_RETURN(checkpoint, encoder->Save());
   }
@@ -176,6 +195,7 @@ absl::StatusOr<v1::Manifest> TrainXClass(const v1::TrainStart& start, const Trai
   v1::XClassState* state = manifest.mutable_xclass();
   *state->mutable_resolved() = config;
   state->set_encoder_source(source);
+  if (pretrained_state) *state->mutable_pretrained_encoder() = *pretrained_state;
   state->set_encoder_dir(kEncoderDir);
   state->set_head_file(kHeadFile);
   state->set_hidden_size(encoder->config().hidden_size);

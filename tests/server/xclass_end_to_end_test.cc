@@ -4,6 +4,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <random>
 #include <set>
 
@@ -120,6 +121,52 @@ TEST(XClassEndToEnd, ClassNamesAndUnlabeledTextsBecomeAServedClassifier) {
   ASSERT_TRUE(answer.status.ok()) << Describe(answer.status);
   ASSERT_EQ(answer.response.predictions_size(), 4);
   for (int i = 0; i < 4; ++i) EXPECT_EQ(answer.response.predictions(i).label(), kClasses[static_cast<size_t>(i)]);
+}
+
+// The one-call path: class names and unlabeled texts, no encoder named. X-Class pretrains one on
+// those texts first and keeps it in the version.
+TEST(XClassEndToEnd, PretrainsAnEncoderWhenNoneIsNamed) {
+  TempDir root;
+  ASSERT_TRUE(WriteFileDurably(root.path() / "vocab.txt", Vocabulary()).ok());
+  auto server = TestServer::Start(root.path() / "models");
+  ASSERT_NE(server, nullptr);
+  v1::TrainStart xclass;
+  xclass.set_model("topics");
+  xclass.set_family(v1::XCLASS);
+  for (const auto& c : kClasses) xclass.add_class_names(c);
+  v1::XClassConfig* x = xclass.mutable_config()->mutable_xclass();
+  x->set_device("cpu");
+  v1::EncoderConfig* e = x->mutable_pretrain_encoder();
+  e->set_layers(2);
+  e->set_hidden_size(64);
+  e->set_heads(4);
+  e->set_max_length(32);
+  e->set_epochs(12);
+  e->set_batch_size(32);
+  e->set_learning_rate(2e-3);
+  e->set_dropout(-1);
+  e->set_device("cpu");
+  e->set_vocab_file((root.path() / "vocab.txt").string());
+  TrainCall train = Train(server->stub(), xclass, Corpus(150, 1, /*with_labels=*/false), Corpus(50, 2, true));
+  ASSERT_TRUE(train.status.ok()) << Describe(train.status);
+  std::vector<std::string> order;
+  double last = 0;
+  for (const auto& p : train.progress) {
+    if (order.empty() || order.back() != p.stage()) order.push_back(p.stage());
+    EXPECT_GE(p.fraction(), last - 1e-9) << "progress never goes back (" << p.stage() << ")";
+    last = p.fraction();
+  }
+  ASSERT_FALSE(order.empty());
+  EXPECT_EQ(order.front(), "pretrain");
+  EXPECT_NE(std::find(order.begin(), order.end(), "final"), order.end());
+  ASSERT_TRUE(train.result.has_eval_metrics());
+  EXPECT_GE(train.result.eval_metrics().accuracy(), 0.9);
+
+  const auto files = ReadTree(root.path() / "models" / "topics" / "1");
+  EXPECT_TRUE(files.contains("encoder/model.safetensors"));
+  ASSERT_TRUE(files.contains("manifest.json"));
+  EXPECT_THAT(files.at("manifest.json"), HasSubstr("pretrained on these 600 documents"));
+  EXPECT_THAT(files.at("manifest.json"), HasSubstr("pretrained_encoder"));
 }
 
 TEST(XClassEndToEnd, ExplainsAnUnknownEncoder) {

@@ -8,12 +8,38 @@ namespace {
 
 using ::testing::HasSubstr;
 
-TEST(XClassConfig, NeedsExactlyOneEncoder) {
-  EXPECT_THAT(std::string(ResolveXClassConfig(v1::XClassConfig()).status().message()), HasSubstr("encoder_model"));
+TEST(XClassConfig, NamesAtMostOneEncoder) {
   v1::XClassConfig both;
   both.set_encoder_model("enc");
   both.set_encoder_path("/models/bert");
-  EXPECT_FALSE(ResolveXClassConfig(both).ok());
+  EXPECT_THAT(std::string(ResolveXClassConfig(both).status().message()), HasSubstr("not both"));
+  v1::XClassConfig named;
+  named.set_encoder_model("enc");
+  named.mutable_pretrain_encoder()->set_layers(2);
+  EXPECT_THAT(std::string(ResolveXClassConfig(named).status().message()), HasSubstr("pretrain_encoder applies only"));
+}
+
+TEST(XClassConfig, WithoutAnEncoderPretrainsASmallOne) {
+  auto r = ResolveXClassConfig(v1::XClassConfig());
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_TRUE(PretrainsEncoder(*r));
+  const v1::EncoderConfig& e = r->pretrain_encoder();
+  EXPECT_EQ(e.hidden_size(), kPretrainHiddenSize);
+  EXPECT_EQ(e.max_length(), kPretrainMaxLength);
+  EXPECT_EQ(e.epochs(), kPretrainEpochs);
+  EXPECT_DOUBLE_EQ(e.learning_rate(), kPretrainLearningRate);
+  EXPECT_DOUBLE_EQ(e.max_seconds(), kPretrainMaxSeconds);
+  EXPECT_EQ(e.layers(), 4) << "ENCODER_MLM's default";
+  EXPECT_FALSE(e.vocab_file().empty());
+  v1::XClassConfig chosen;
+  chosen.mutable_pretrain_encoder()->set_hidden_size(256);
+  chosen.mutable_pretrain_encoder()->set_max_seconds(60);
+  EXPECT_EQ(ResolveXClassConfig(chosen)->pretrain_encoder().hidden_size(), 256);
+  EXPECT_DOUBLE_EQ(ResolveXClassConfig(chosen)->pretrain_encoder().max_seconds(), 60);
+  v1::XClassConfig odd;
+  odd.mutable_pretrain_encoder()->set_hidden_size(130);  // not a multiple of 4 heads
+  EXPECT_THAT(std::string(ResolveXClassConfig(odd).status().message()),
+              HasSubstr("xclass.pretrain_encoder.hidden_size"));
 }
 
 TEST(XClassConfig, ResolvesThePapersDefaults) {
