@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <random>
 #include <set>
 
@@ -54,6 +55,22 @@ std::string Vocabulary() {
   return vocab;
 }
 
+// An encoder small enough to pretrain in seconds, and enough for these distinct topics.
+v1::EncoderConfig TinyEncoder(const std::filesystem::path& vocab_file) {
+  v1::EncoderConfig e;
+  e.set_layers(2);
+  e.set_hidden_size(64);
+  e.set_heads(4);
+  e.set_max_length(32);
+  e.set_epochs(12);
+  e.set_batch_size(32);
+  e.set_learning_rate(2e-3);
+  e.set_dropout(-1);
+  e.set_device("cpu");
+  e.set_vocab_file(vocab_file.string());
+  return e;
+}
+
 TEST(XClassEndToEnd, ClassNamesAndUnlabeledTextsBecomeAServedClassifier) {
   TempDir root;
   ASSERT_TRUE(WriteFileDurably(root.path() / "vocab.txt", Vocabulary()).ok());
@@ -65,17 +82,7 @@ TEST(XClassEndToEnd, ClassNamesAndUnlabeledTextsBecomeAServedClassifier) {
   v1::TrainStart mlm;
   mlm.set_model("tiny-bert");
   mlm.set_family(v1::ENCODER_MLM);
-  v1::EncoderConfig* e = mlm.mutable_config()->mutable_encoder();
-  e->set_layers(2);
-  e->set_hidden_size(64);
-  e->set_heads(4);
-  e->set_max_length(32);
-  e->set_epochs(12);
-  e->set_batch_size(32);
-  e->set_learning_rate(2e-3);
-  e->set_dropout(-1);
-  e->set_device("cpu");
-  e->set_vocab_file((root.path() / "vocab.txt").string());
+  *mlm.mutable_config()->mutable_encoder() = TinyEncoder(root.path() / "vocab.txt");
   TrainCall pretrain = Train(server->stub(), mlm, unlabeled);
   ASSERT_TRUE(pretrain.status.ok()) << Describe(pretrain.status);
   EXPECT_EQ(pretrain.result.model().family(), v1::ENCODER_MLM);
@@ -136,17 +143,7 @@ TEST(XClassEndToEnd, PretrainsAnEncoderWhenNoneIsNamed) {
   for (const auto& c : kClasses) xclass.add_class_names(c);
   v1::XClassConfig* x = xclass.mutable_config()->mutable_xclass();
   x->set_device("cpu");
-  v1::EncoderConfig* e = x->mutable_pretrain_encoder();
-  e->set_layers(2);
-  e->set_hidden_size(64);
-  e->set_heads(4);
-  e->set_max_length(32);
-  e->set_epochs(12);
-  e->set_batch_size(32);
-  e->set_learning_rate(2e-3);
-  e->set_dropout(-1);
-  e->set_device("cpu");
-  e->set_vocab_file((root.path() / "vocab.txt").string());
+  *x->mutable_pretrain_encoder() = TinyEncoder(root.path() / "vocab.txt");
   TrainCall train = Train(server->stub(), xclass, Corpus(150, 1, /*with_labels=*/false), Corpus(50, 2, true));
   ASSERT_TRUE(train.status.ok()) << Describe(train.status);
   std::vector<std::string> order;
