@@ -40,6 +40,7 @@ using ProgressFn =
 struct TrainContext {
   ThreadPool* pool = nullptr;
   const CancellationToken* cancel = nullptr;
+  // Called by one thread at a time (trainers that report from pool threads serialize the calls).
   ProgressFn progress = [](std::string_view, double, std::string_view) {};
   // An empty staging folder; the trainer writes its files here, with paths relative to it in
   // the manifest it returns.

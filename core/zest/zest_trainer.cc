@@ -215,6 +215,8 @@ absl::StatusOr<v1::Manifest> Train(const v1::TrainStart& start, const TrainingSe
   for (auto& plan : plans) expected += static_cast<int>(plan.sizes.size());
   auto report = [&] {
     int done = ++built;
+    // Dictionaries finish on pool threads; progress callbacks need not be thread-safe.
+    std::lock_guard<std::mutex> lock(mu);
     ctx.progress("dictionaries", 0.2 + 0.7 * std::min(1.0, done / std::max(1.0, 1.0 * expected)),
                  absl::StrCat(done, " dictionaries built"));
   };
