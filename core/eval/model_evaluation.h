@@ -1,5 +1,6 @@
-// Runs a model over labelled texts (or tensors) and feeds the metrics: shared by training (eval split) and
-// the Evaluate RPC.
+// Runs a model over labelled texts (or tensors) and feeds the metrics, for training's EVAL split.
+// The Evaluate RPC shares only AccumulatorFor: its texts go through the model's batcher as BULK
+// work instead of calling the model directly.
 #pragma once
 
 #include <span>
