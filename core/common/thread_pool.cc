@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <exception>
+#include <iostream>
 #include <memory>
 
 namespace textclf {
@@ -43,7 +45,19 @@ void ThreadPool::WorkerLoop() {
       task = std::move(tasks_.front());
       tasks_.pop_front();
     }
+    RunGuarded(task);
+  }
+}
+
+void ThreadPool::RunGuarded(const std::function<void()>& task) {
+  // The last barrier of a worker thread: an exception that escaped a task would end the process.
+  // ParallelFor's chunks catch their own and hand them to the caller; this catches the rest.
+  try {
     task();
+  } catch (const std::exception& e) {
+    std::cerr << "textclf: a pool task failed: " << e.what() << std::endl;
+  } catch (...) {
+    std::cerr << "textclf: a pool task failed with an unknown exception" << std::endl;
   }
 }
 
@@ -55,7 +69,7 @@ bool ThreadPool::RunOneTask() {
     task = std::move(tasks_.front());
     tasks_.pop_front();
   }
-  task();
+  RunGuarded(task);
   return true;
 }
 
@@ -69,11 +83,16 @@ void ThreadPool::ParallelFor(size_t n, size_t grain,
     return;
   }
   // Chunks are claimed from a shared counter, so a slow worker never holds up the rest.
+  // A chunk that throws counts as done, and the first exception is rethrown on the caller once
+  // every chunk is: helpers still use `fn`, so the caller must not leave early, and an exception
+  // on a pool thread would end the process. Chunks not started after a failure are skipped.
   struct Shared {
     std::atomic<size_t> next{0};
     std::atomic<size_t> done{0};
     std::mutex mu;
     std::condition_variable cv;
+    std::atomic<bool> failed{false};
+    std::exception_ptr error;  // under mu
   };
   auto shared = std::make_shared<Shared>();
   auto run_chunks = [shared, n, grain, chunks, &fn] {
@@ -81,7 +100,15 @@ void ThreadPool::ParallelFor(size_t n, size_t grain,
       size_t c = shared->next.fetch_add(1);
       if (c >= chunks) return;
       size_t begin = c * grain;
-      fn(begin, std::min(n, begin + grain));
+      if (!shared->failed.load()) {  // after a failure the rest is claimed and skipped
+        try {
+          fn(begin, std::min(n, begin + grain));
+        } catch (...) {
+          std::lock_guard<std::mutex> lock(shared->mu);
+          if (!shared->error) shared->error = std::current_exception();
+          shared->failed.store(true);
+        }
+      }
       if (shared->done.fetch_add(1) + 1 == chunks) {
         std::lock_guard<std::mutex> lock(shared->mu);
         shared->cv.notify_all();
@@ -99,6 +126,8 @@ void ThreadPool::ParallelFor(size_t n, size_t grain,
     shared->cv.wait_for(lock, std::chrono::milliseconds(1),
                         [&] { return shared->done.load() >= chunks; });
   }
+  std::lock_guard<std::mutex> lock(shared->mu);
+  if (shared->error) std::rethrow_exception(shared->error);
 }
 
 }  // namespace textclf

@@ -27,7 +27,8 @@ class ThreadPool {
 
   // Calls fn(begin, end) over [0, n) in chunks of at most `grain` items, on the pool and on the
   // calling thread, and returns when all chunks are done. Safe to call from inside the pool:
-  // the caller helps instead of waiting, so nested calls cannot deadlock.
+  // the caller helps instead of waiting, so nested calls cannot deadlock. An exception thrown by
+  // fn is rethrown here once every chunk has finished (chunks not yet started are skipped).
   void ParallelFor(size_t n, size_t grain, const std::function<void(size_t, size_t)>& fn);
 
   static int HardwareThreads();
@@ -35,6 +36,7 @@ class ThreadPool {
  private:
   void WorkerLoop();
   bool RunOneTask();  // runs a queued task on the calling thread, if any
+  static void RunGuarded(const std::function<void()>& task);
 
   std::mutex mu_;
   std::condition_variable cv_;

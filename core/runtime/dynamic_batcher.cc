@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <iostream>
 
 #include "absl/strings/str_cat.h"
 
@@ -60,6 +61,8 @@ absl::Status DynamicBatcher::Enqueue(std::shared_ptr<InferenceRequest> request) 
           " inputs waiting, this request has ", n, ", the limit is ", policy_.max_queue_size,
           "); retry later or raise batching.max_queue_size"));
     }
+    request->in_queue = true;
+    request->holds.store(1);  // its place in the queue
     (request->priority == v1::BULK ? bulk_ : interactive_).push_back(request);
     queued_inputs_ += n;
   }
@@ -118,25 +121,34 @@ DynamicBatcher::Batch DynamicBatcher::FormBatchLocked(Clock::time_point now,
     std::shared_ptr<InferenceRequest> r = queue.front();
     const size_t remaining = r->inputs.size() - r->next_input;
     const bool expired = now >= r->deadline;
-    if (expired || r->is_cancelled()) {
-      // Never computed for nobody: what is left of it is dropped here.
+    if (expired || r->failed.load() || r->is_cancelled()) {
+      // Never computed for nobody: what is left of it is dropped here (a failed request is
+      // normally taken out by the slice that failed; this catches one met before that).
       queue.pop_front();
       queued_inputs_ -= remaining;
+      r->in_queue = false;
       {
         std::lock_guard<std::mutex> status_lock(r->status_mu);
-        r->status = expired ? absl::DeadlineExceededError("the request's deadline passed while it was queued")
-                            : absl::CancelledError("the client cancelled the request");
+        if (r->status.ok()) {
+          r->status = expired ? absl::DeadlineExceededError("the request's deadline passed while it was queued")
+                              : absl::CancelledError("the client cancelled the request");
+        }
       }
-      dropped->push_back(std::move(r));
+      r->failed.store(true);
+      dropped->push_back(std::move(r));  // its queue hold is released outside the lock
       continue;
     }
     const size_t take = policy_.enabled ? std::min(remaining, target - batch.size) : remaining;
     batch.slices.push_back(Slice{r, r->next_input, take});
     batch.size += take;
     r->next_input += take;
-    r->open_slices.fetch_add(1);
+    r->holds.fetch_add(1);  // the slice's hold, taken before the queue's may go
     queued_inputs_ -= take;
-    if (r->next_input == r->inputs.size()) queue.pop_front();
+    if (r->next_input == r->inputs.size()) {
+      queue.pop_front();
+      r->in_queue = false;
+      r->holds.fetch_sub(1);  // never the last: the slice still holds it
+    }
     if (!policy_.enabled) break;  // one request per batch
   }
   return batch;
@@ -158,7 +170,7 @@ void DynamicBatcher::DispatchLoop() {
       }
       if (!dropped.empty()) {
         lock.unlock();
-        for (auto& r : dropped) Fail(*r, r->status);
+        for (auto& r : dropped) Release(*r);
         lock.lock();
       }
       continue;
@@ -177,7 +189,16 @@ void DynamicBatcher::InstanceLoop(size_t instance) {
   // The instance's device state lives on its own thread, e.g. its CUDA stream as the thread's
   // current stream, so that instances on different devices never wait for each other.
   Device device = instances_[instance];
-  std::unique_ptr<DeviceContext> context = make_context_ ? make_context_(device) : nullptr;
+  std::unique_ptr<DeviceContext> context;
+  absl::Status instance_status;
+  try {
+    if (make_context_) context = make_context_(device);
+  } catch (const std::exception& e) {
+    // Nothing may escape a runtime thread: the instance stays, and fails its batches saying why.
+    instance_status = absl::InternalError(absl::StrCat("instance ", instance, " of model \"", model_->name(),
+                                                       "\" version ", model_->version(),
+                                                       " could not prepare its device: ", e.what()));
+  }
   device.context = context.get();
   for (;;) {
     Batch batch;
@@ -190,11 +211,11 @@ void DynamicBatcher::InstanceLoop(size_t instance) {
       batch = std::move(ready_.front());
       ready_.pop_front();
     }
-    RunBatch(batch, device);
+    RunBatch(batch, device, instance_status);
   }
 }
 
-void DynamicBatcher::RunBatch(Batch& batch, const Device& device) {
+void DynamicBatcher::RunBatch(Batch& batch, const Device& device, const absl::Status& instance_status) {
   thread_local std::vector<ModelInput> inputs;
   thread_local ScoreMatrix out;
   inputs.clear();
@@ -205,7 +226,7 @@ void DynamicBatcher::RunBatch(Batch& batch, const Device& device) {
   for (const Slice& s : batch.slices) {
     if (s.begin == 0) s.request->queue_us = Micros(start - s.request->enqueued_at);
   }
-  absl::Status status = model_->Run(inputs, device, &out);
+  absl::Status status = instance_status.ok() ? RunModel(inputs, device, &out) : instance_status;
   const Clock::duration compute = Clock::now() - start;
   if (observer_ != nullptr) observer_->OnBatch(*model_, batch.size, std::chrono::duration<double>(compute).count());
   size_t row = 0;
@@ -222,21 +243,52 @@ void DynamicBatcher::RunBatch(Batch& batch, const Device& device) {
       r.compute_us += Micros(compute);
       if (!status.ok() && r.status.ok()) r.status = status;
     }
-    if (!status.ok()) r.failed.store(true);
-    const size_t finished = r.finished_inputs.fetch_add(s.count) + s.count;
-    const int open = r.open_slices.fetch_sub(1) - 1;
-    if (finished == r.inputs.size() || (r.failed.load() && open == 0)) Finish(r);
+    if (!status.ok()) {
+      r.failed.store(true);
+      Unqueue(r);  // what is left of it is not computed
+    }
+    Release(r);
   }
   batch.slices.clear();  // release the requests before waiting for the next batch
 }
 
-void DynamicBatcher::Fail(InferenceRequest& request, absl::Status status) {
-  {
-    std::lock_guard<std::mutex> lock(request.status_mu);
-    if (request.status.ok()) request.status = std::move(status);
+absl::Status DynamicBatcher::RunModel(std::span<const ModelInput> inputs, const Device& device, ScoreMatrix* out) {
+  absl::Status status;
+  // The barrier between model code and the runtime thread: an exception (libtorch's c10::Error,
+  // std::bad_alloc) fails this batch's requests and the instance carries on.
+  try {
+    status = model_->Run(inputs, device, out);
+  } catch (const std::exception& e) {
+    status = absl::InternalError(absl::StrCat("model \"", model_->name(), "\" version ", model_->version(),
+                                              " failed on a batch of ", inputs.size(), ": ", e.what()));
+  } catch (...) {
+    status = absl::InternalError(absl::StrCat("model \"", model_->name(), "\" version ", model_->version(),
+                                              " failed on a batch of ", inputs.size(), " (unknown exception)"));
   }
-  request.failed.store(true);
-  if (request.open_slices.load() == 0) Finish(request);
+  if (status.ok() && (out->rows != inputs.size() || out->cols != static_cast<size_t>(model_->num_classes()))) {
+    status = absl::InternalError(absl::StrCat("model \"", model_->name(), "\" version ", model_->version(),
+                                              " returned ", out->rows, "x", out->cols, " scores for ", inputs.size(),
+                                              " inputs of ", model_->num_classes(), " classes"));
+  }
+  return status;
+}
+
+void DynamicBatcher::Unqueue(InferenceRequest& request) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!request.in_queue) return;
+    auto& queue = request.priority == v1::BULK ? bulk_ : interactive_;
+    auto it = std::find_if(queue.begin(), queue.end(), [&](const auto& r) { return r.get() == &request; });
+    if (it == queue.end()) return;
+    queued_inputs_ -= request.inputs.size() - request.next_input;
+    queue.erase(it);
+    request.in_queue = false;
+  }
+  Release(request);  // the queue's hold; never the last, the caller holds a slice
+}
+
+void DynamicBatcher::Release(InferenceRequest& request) {
+  if (request.holds.fetch_sub(1) == 1) Finish(request);
 }
 
 void DynamicBatcher::Finish(InferenceRequest& request) {
@@ -254,7 +306,13 @@ void DynamicBatcher::Finish(InferenceRequest& request) {
                              request.compute_us / 1e6, top);
     observer_->OnPending(*model_, -1);
   }
-  if (request.on_done) request.on_done(request);
+  if (!request.on_done) return;
+  try {
+    request.on_done(request);
+  } catch (const std::exception& e) {
+    // The caller's answer failed (e.g. an allocation); the runtime thread must survive it.
+    std::cerr << "textclf: answering a request of model \"" << model_->name() << "\" failed: " << e.what() << std::endl;
+  }
 }
 
 }  // namespace textclf::runtime

@@ -59,9 +59,13 @@ class DynamicBatcher {
   // met on the way are moved to `dropped` instead.
   Batch FormBatchLocked(Clock::time_point now, std::vector<std::shared_ptr<InferenceRequest>>* dropped);
   std::deque<std::shared_ptr<InferenceRequest>>& PickQueueLocked(Clock::time_point now);
-  void RunBatch(Batch& batch, const Device& device);
+  void RunBatch(Batch& batch, const Device& device, const absl::Status& instance_status);
+  absl::Status RunModel(std::span<const ModelInput> inputs, const Device& device, ScoreMatrix* out);
+  // Takes a failed request out of its queue (if still there) and drops the queue's hold.
+  void Unqueue(InferenceRequest& request);
+  // Drops one hold; the last one finishes the request.
+  void Release(InferenceRequest& request);
   void Finish(InferenceRequest& request);
-  void Fail(InferenceRequest& request, absl::Status status);
 
   std::shared_ptr<const Model> model_;
   BatchingPolicy policy_;

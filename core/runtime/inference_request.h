@@ -32,11 +32,14 @@ struct InferenceRequest {
   int64_t queue_us = 0;    // enqueue to the start of its first batch
   int64_t compute_us = 0;  // time of the batches it was part of
 
-  // Bookkeeping of the batcher.
-  size_t next_input = 0;                 // inputs handed to batches so far
-  std::atomic<size_t> finished_inputs{0};
-  std::atomic<int> open_slices{0};
-  std::atomic<bool> failed{false};
+  // Bookkeeping of the batcher. A request is answered exactly once, when nothing of it is queued
+  // or running any more: `holds` counts one for its place in a queue and one per slice in a
+  // batch, and whoever drops the last hold finishes it. The caller's message (which the inputs
+  // view) may be freed by the answer, so nothing may touch the inputs after that.
+  size_t next_input = 0;                 // inputs handed to batches so far (under the batcher's lock)
+  bool in_queue = false;                 // still in a queue (under the batcher's lock)
+  std::atomic<int> holds{0};
+  std::atomic<bool> failed{false};       // a slice failed: the rest is not computed
   std::atomic<bool> completed{false};
   std::mutex status_mu;
 };

@@ -177,6 +177,90 @@ TEST_F(DynamicBatcherTest, AModelErrorFailsEveryRequestOfTheBatch) {
   EXPECT_EQ(p.request->status.code(), absl::StatusCode::kInternal);
 }
 
+// A request split over several batches, one of which fails, is answered once, after none of its
+// slices is queued or running: the answer frees the caller's message (here the texts), and a
+// slice still queued would read freed memory (a SIGSEGV in the server before this was fixed).
+TEST_F(DynamicBatcherTest, ASplitRequestWithAFailedSliceIsAnsweredOnceAfterItsLastSlice) {
+  model_->set_fail_on("1");
+  DynamicBatcher batcher(model_, Policy(2, 0), {Device{}}, nullptr);
+  auto texts = std::make_unique<std::vector<std::string>>();
+  for (int i = 0; i < 12; ++i) texts->push_back(std::to_string(i));
+  auto request = std::make_shared<InferenceRequest>();
+  for (const auto& t : *texts) request->inputs.push_back(ModelInput{t, nullptr});
+  std::atomic<int> answers{0};
+  std::atomic<size_t> computed_when_answered{0};
+  std::promise<void> done;
+  request->on_done = [&](InferenceRequest& r) {
+    computed_when_answered = model_->computed().size();
+    ++answers;
+    texts.reset();  // what gRPC does with the request message once it is answered
+    r.inputs.clear();
+    done.set_value();
+  };
+  model_->Hold();  // the whole request queues before its first batch fails
+  ASSERT_TRUE(batcher.Enqueue(request).ok());
+  model_->Release();
+  ASSERT_EQ(done.get_future().wait_for(milliseconds(5000)), std::future_status::ready);
+  EXPECT_EQ(request->status.code(), absl::StatusCode::kInternal);
+  Pending after(100, 3);  // the batcher still serves, and ran nothing more of the failed request
+  ASSERT_TRUE(batcher.Enqueue(after.request).ok());
+  ASSERT_TRUE(after.Wait());
+  EXPECT_TRUE(after.request->status.ok());
+  EXPECT_EQ(answers.load(), 1);
+  EXPECT_EQ(model_->computed().size(), computed_when_answered.load() + 3);
+  EXPECT_EQ(computed_when_answered.load(), 2u) << "only the failed first batch ran";
+}
+
+// The same when several requests share batches: each is answered exactly once, the failing one
+// with the error and the others with their results.
+TEST_F(DynamicBatcherTest, FailedSlicesAmongOtherRequestsAnswerEachOnce) {
+  model_->set_fail_on("205");
+  DynamicBatcher batcher(model_, Policy(3, 0), {Device{}}, nullptr);
+  std::vector<std::unique_ptr<Pending>> requests;
+  model_->Hold();
+  for (int r = 0; r < 6; ++r) {
+    requests.push_back(std::make_unique<Pending>(r * 100, 7));
+    ASSERT_TRUE(batcher.Enqueue(requests.back()->request).ok());
+  }
+  model_->Release();
+  for (int r = 0; r < 6; ++r) {
+    ASSERT_TRUE(requests[r]->Wait());
+    if (r == 2) {
+      EXPECT_EQ(requests[r]->request->status.code(), absl::StatusCode::kInternal);
+    } else {
+      EXPECT_TRUE(requests[r]->request->status.ok()) << r << ": " << requests[r]->request->status;
+      EXPECT_EQ(requests[r]->request->results.score_row(6)[0], r * 100 + 6);
+    }
+  }
+}
+
+// An exception from model code is a failed batch, not a dead runtime thread.
+TEST_F(DynamicBatcherTest, AnExceptionInTheModelFailsTheBatchAndTheInstanceCarriesOn) {
+  model_->set_throw_on("7");
+  DynamicBatcher batcher(model_, Policy(4, 0), {Device{}}, nullptr);
+  Pending thrown(7, 1);
+  ASSERT_TRUE(batcher.Enqueue(thrown.request).ok());
+  ASSERT_TRUE(thrown.Wait());
+  EXPECT_EQ(thrown.request->status.code(), absl::StatusCode::kInternal);
+  EXPECT_NE(thrown.request->status.message().find("threw on 7"), std::string_view::npos) << thrown.request->status;
+  Pending fine(10, 2);
+  ASSERT_TRUE(batcher.Enqueue(fine.request).ok());
+  ASSERT_TRUE(fine.Wait());
+  EXPECT_TRUE(fine.request->status.ok());
+}
+
+// A device context that cannot be made (e.g. a CUDA stream) fails that instance's batches with
+// the reason instead of terminating the process.
+TEST_F(DynamicBatcherTest, AnInstanceWhoseDeviceCannotStartFailsItsBatchesWithTheReason) {
+  DynamicBatcher batcher(model_, Policy(4, 0), {Device{}}, nullptr,
+                         [](const Device&) -> std::unique_ptr<DeviceContext> { throw std::runtime_error("no stream"); });
+  Pending p(0, 2);
+  ASSERT_TRUE(batcher.Enqueue(p.request).ok());
+  ASSERT_TRUE(p.Wait());
+  EXPECT_EQ(p.request->status.code(), absl::StatusCode::kInternal);
+  EXPECT_NE(p.request->status.message().find("no stream"), std::string_view::npos) << p.request->status;
+}
+
 TEST_F(DynamicBatcherTest, DisabledBatchingRunsEachRequestAsItIs) {
   BatchingPolicy policy = Policy(4, 1000);
   policy.enabled = false;

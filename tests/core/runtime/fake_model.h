@@ -6,6 +6,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,10 @@ class FakeModel final : public Model {
     }
     if (delay_.count() > 0) std::this_thread::sleep_for(delay_);
     if (fail_) return absl::InternalError("the fake model failed");
+    for (const auto& input : batch) {
+      if (!fail_on_.empty() && input.text == fail_on_) return absl::InternalError("the fake model failed on " + fail_on_);
+      if (!throw_on_.empty() && input.text == throw_on_) throw std::runtime_error("the fake model threw on " + throw_on_);
+    }
     out->Resize(batch.size(), 2);
     for (size_t i = 0; i < batch.size(); ++i) {
       double k = 0;
@@ -52,6 +57,9 @@ class FakeModel final : public Model {
   }
   void set_delay(std::chrono::milliseconds d) { delay_ = d; }
   void set_fail(bool fail) { fail_ = fail; }
+  // Fails (or throws from) every batch that holds this input.
+  void set_fail_on(std::string text) { fail_on_ = std::move(text); }
+  void set_throw_on(std::string text) { throw_on_ = std::move(text); }
   std::vector<size_t> batch_sizes() const {
     std::lock_guard<std::mutex> lock(mu_);
     return batch_sizes_;
@@ -78,6 +86,7 @@ class FakeModel final : public Model {
   bool held_ = false;
   std::chrono::milliseconds delay_{0};
   bool fail_ = false;
+  std::string fail_on_, throw_on_;
 };
 
 }  // namespace textclf::runtime
