@@ -15,9 +15,11 @@ namespace textclf::server {
 grpc::Status ClassifierService::Evaluate(grpc::ServerContext* context,
                                          grpc::ServerReader<v1::EvaluateRequest>* reader,
                                          v1::EvaluateResponse* response) {
+  std::unique_ptr<StreamWatchdog::Watch> idle = deps_.watchdog->Arm(context);
   v1::EvaluateRequest request;
   if (!reader->Read(&request) || !request.has_start()) {
-    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "the first message must be an EvaluateStart");
+    return StreamEnded(*idle, deps_.watchdog->idle_timeout(),
+                       grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "the first message must be an EvaluateStart"));
   }
   const v1::EvaluateStart start = request.start();
   if (start.version() < 0) {
@@ -33,6 +35,7 @@ grpc::Status ClassifierService::Evaluate(grpc::ServerContext* context,
   std::vector<int> labels;
   int64_t seen = 0;
   while (reader->Read(&request)) {
+    idle->Touch();
     if (context->IsCancelled()) return grpc::Status(grpc::StatusCode::CANCELLED, "the client cancelled");
     if (!request.has_batch()) {
       return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "EvaluateStart may only be the first message");
@@ -62,11 +65,15 @@ grpc::Status ClassifierService::Evaluate(grpc::ServerContext* context,
     for (const std::string& text : texts) job->inputs.push_back(ModelInput{text, nullptr});
     if (job->inputs.empty()) continue;
     if (absl::Status s = deps_.runtime->RunAndWait(model, job); !s.ok()) return ToGrpcStatus(s);
+    idle->Touch();  // the batch's compute was the server's time, not the client's
     for (size_t i = 0; i < job->results.rows; ++i) {
       metrics.Add(labels[i], static_cast<int>(job->results.Argmax(i)),
                   std::span<const float>(job->results.probability_row(i), job->results.cols),
                   positive >= 0 ? job->results.score_row(i)[positive] : 0.0);
     }
+  }
+  if (idle->fired()) {
+    return StreamEnded(*idle, deps_.watchdog->idle_timeout(), grpc::Status(grpc::StatusCode::CANCELLED, ""));
   }
   if (seen == 0) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "no examples were sent; send at least one");

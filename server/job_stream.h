@@ -14,6 +14,7 @@
 
 #include "absl/status/statusor.h"
 #include "core/common/cancellation.h"
+#include "core/jobs/job_barrier.h"
 #include "core/jobs/job_pool.h"
 #include "core/model/training.h"
 #include "textclf/v1/service.pb.h"
@@ -28,42 +29,53 @@ struct JobStreamResult {
   bool client_gone = false;
 };
 
-// Runs `job` on `jobs` and writes each progress report to `stream` as a Response's `progress`
-// until the job ends. Returns the job pool's refusal when it cannot take the job. Waits for the
-// job even when the client has gone, so nothing the job uses outlives the call.
+// Runs `job` in its reserved place on the job pool and writes each progress report to `stream` as
+// a Response's `progress` until the job ends. Waits for the job even when the client has gone, so
+// nothing the job uses outlives the call. An exception that escapes the job (libtorch's
+// c10::Error when an allocation is refused, std::length_error from a malformed file) becomes an
+// INTERNAL outcome naming the stage it was in; the server carries on.
 template <typename Outcome, typename Response, typename Request>
-absl::StatusOr<JobStreamResult<Outcome>> RunJobWithProgress(
-    JobPool& jobs, grpc::ServerContext& context, grpc::ServerReaderWriter<Response, Request>& stream,
+JobStreamResult<Outcome> RunJobWithProgress(
+    JobPool& jobs, JobPool::Slot slot, grpc::ServerContext& context, grpc::ServerReaderWriter<Response, Request>& stream,
     std::function<absl::StatusOr<Outcome>(const CancellationToken&, const ProgressFn&)> job) {
   // Progress flows from the job's thread to this one.
   struct Channel {
     std::mutex mu;
     std::condition_variable cv;
     std::deque<v1::TrainProgress> progress;
+    std::string stage = "start";  // the latest stage reported
     bool done = false;
     absl::StatusOr<Outcome> outcome = absl::UnknownError("not run");
   };
   auto channel = std::make_shared<Channel>();
   auto cancel = std::make_shared<CancellationToken>();
-  absl::Status submitted = jobs.Submit([channel, cancel, job = std::move(job)] {
+  jobs.Submit(std::move(slot), [channel, cancel, job = std::move(job)] {
     ProgressFn progress = [channel](std::string_view stage, double fraction, std::string_view message) {
       v1::TrainProgress p;
       p.set_stage(std::string(stage));
       p.set_fraction(fraction);
       p.set_message(std::string(message));
       std::lock_guard<std::mutex> lock(channel->mu);
+      channel->stage = std::string(stage);
       // A slow client sees the latest progress rather than an ever longer backlog.
       if (channel->progress.size() > 64) channel->progress.pop_front();
       channel->progress.push_back(std::move(p));
       channel->cv.notify_one();
     };
-    auto outcome = cancel->cancelled() ? absl::StatusOr<Outcome>(cancel->Check()) : job(*cancel, progress);
+    absl::StatusOr<Outcome> outcome = RunBehindBarrier<Outcome>(
+        [&]() -> absl::StatusOr<Outcome> {
+          if (cancel->cancelled()) return cancel->Check();
+          return job(*cancel, progress);
+        },
+        [&] {
+          std::lock_guard<std::mutex> lock(channel->mu);
+          return channel->stage;
+        });
     std::lock_guard<std::mutex> lock(channel->mu);
     channel->outcome = std::move(outcome);
     channel->done = true;
     channel->cv.notify_one();
   });
-  if (!submitted.ok()) return submitted;
 
   JobStreamResult<Outcome> result;
   for (;;) {

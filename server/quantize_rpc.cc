@@ -78,7 +78,7 @@ absl::StatusOr<v1::Manifest> SourceManifest(registry::Repository& repository, co
 }
 
 absl::Status AddExamples(const v1::ExampleBatch& batch, const Model& model, const v1::ServerLimits& limits,
-                         int64_t* seen, int64_t* bytes, QuantizeExamples* out) {
+                         int64_t* seen, int64_t* bytes, UploadBudget::Account& account, QuantizeExamples* out) {
   const bool tensors = model.manifest().family() == v1::IMAGE_CNN;
   for (const v1::Example& example : batch.examples()) {
     ++*seen;
@@ -101,11 +101,14 @@ absl::Status AddExamples(const v1::ExampleBatch& batch, const Model& model, cons
                                                      "\", which the model does not know; its classes are ",
                                                      absl::StrJoin(model.manifest().classes(), ", ")));
     }
-    *bytes += static_cast<int64_t>(example.ByteSizeLong());
-    if (*bytes > limits.max_train_bytes()) {
-      return absl::ResourceExhaustedError(absl::StrCat("the examples exceed ", limits.max_train_bytes(),
-                                                       " bytes (max_train_bytes in the server config); send fewer"));
+    // What the kept copy of the example costs in memory, not its payload.
+    const int64_t cost = static_cast<int64_t>(example.SpaceUsedLong()) + static_cast<int64_t>(sizeof(v1::Example));
+    if (*bytes + cost > limits.max_train_bytes()) {
+      return absl::ResourceExhaustedError(absl::StrCat("the examples would take more than ", limits.max_train_bytes(),
+                                                       " bytes of memory (max_train_bytes in the server config); send fewer"));
     }
+    if (absl::Status s = account.Charge(cost); !s.ok()) return s;
+    *bytes += cost;
     const bool calibration = batch.split() == v1::CALIBRATION;
     (calibration ? out->calibration : out->eval).push_back(example);
     (calibration ? out->calibration_labels : out->eval_labels).push_back(label);
@@ -169,9 +172,11 @@ absl::StatusOr<QuantizeOutcome> RunQuantizeJob(const v1::QuantizeStart& start, c
 
 grpc::Status ClassifierService::Quantize(grpc::ServerContext* context,
                                          grpc::ServerReaderWriter<v1::QuantizeResponse, v1::QuantizeRequest>* stream) {
+  std::unique_ptr<StreamWatchdog::Watch> watch = deps_.watchdog->Arm(context);
   v1::QuantizeRequest request;
   if (!stream->Read(&request) || !request.has_start()) {
-    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "the first message must be a QuantizeStart");
+    return StreamEnded(*watch, deps_.watchdog->idle_timeout(),
+                       grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "the first message must be a QuantizeStart"));
   }
   auto resolved = cnn::ResolveQuantizeStart(request.start());
   if (!resolved.ok()) return ToGrpcStatus(resolved.status());
@@ -181,20 +186,31 @@ grpc::Status ClassifierService::Quantize(grpc::ServerContext* context,
   }
   auto manifest = SourceManifest(deps_.models->repository(), start);
   if (!manifest.ok()) return ToGrpcStatus(manifest.status());
+  // The job's place before the source model is loaded and any example read (see Train).
+  absl::StatusOr<JobPool::Slot> slot = deps_.jobs->Reserve("quantize");
+  if (!slot.ok()) return ToGrpcStatus(slot.status());
   auto source = deps_.models->LoadDetached(start.model(), manifest->version());
   if (!source.ok()) return ToGrpcStatus(source.status());
 
   auto examples = std::make_shared<QuantizeExamples>();
+  auto account = std::make_shared<UploadBudget::Account>(deps_.uploads);
   int64_t seen = 0, bytes = 0;
+  watch->Touch();  // loading the source model was the server's time, not the client's
   while (stream->Read(&request)) {
+    watch->Touch();
     if (request.has_start()) {
       return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "QuantizeStart may only be the first message");
     }
-    if (absl::Status s = AddExamples(request.batch(), **source, deps_.limits, &seen, &bytes, examples.get()); !s.ok()) {
+    if (absl::Status s = AddExamples(request.batch(), **source, deps_.limits, &seen, &bytes, *account, examples.get());
+        !s.ok()) {
       return ToGrpcStatus(s);
     }
   }
-  if (context->IsCancelled()) return grpc::Status(grpc::StatusCode::CANCELLED, "the client cancelled");
+  if (watch->fired() || context->IsCancelled()) {
+    return StreamEnded(*watch, deps_.watchdog->idle_timeout(),
+                       grpc::Status(grpc::StatusCode::CANCELLED, "the client cancelled"));
+  }
+  watch.reset();  // from here the client waits for progress
   if (examples->calibration.empty()) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                         "no CALIBRATION examples were sent; send labelled examples in CALIBRATION batches");
@@ -203,12 +219,13 @@ grpc::Status ClassifierService::Quantize(grpc::ServerContext* context,
   registry::ModelManager* models = deps_.models;
   std::shared_ptr<const Model> model = *source;
   auto ran = RunJobWithProgress<QuantizeOutcome>(
-      *deps_.jobs, *context, *stream, [=](const CancellationToken& cancel, const ProgressFn& progress) {
+      *deps_.jobs, std::move(*slot), *context, *stream,
+      [=](const CancellationToken& cancel, const ProgressFn& progress) {
+        (void)account;  // held until the job is done with the examples
         return RunQuantizeJob(start, *model, *examples, *models, cancel, progress);
       });
-  if (!ran.ok()) return ToGrpcStatus(ran.status());
-  const bool client_gone = ran->client_gone;
-  absl::StatusOr<QuantizeOutcome>& outcome = ran->outcome;
+  const bool client_gone = ran.client_gone;
+  absl::StatusOr<QuantizeOutcome>& outcome = ran.outcome;
   if (!outcome.ok()) {
     if (client_gone) return grpc::Status(grpc::StatusCode::CANCELLED, "the client cancelled the quantization");
     return ToGrpcStatus(outcome.status());

@@ -17,6 +17,7 @@
 #include "core/common/status_macros.h"
 #include "core/common/thread_pool.h"
 #include "core/jobs/job_pool.h"
+#include "core/jobs/upload_budget.h"
 #include "core/registry/model_manager.h"
 #include "core/registry/repository.h"
 #include "server/classifier_service.h"
@@ -28,6 +29,8 @@
 #include "server/metrics/prometheus_metrics.h"
 #include "server/repository_poller.h"
 #include "server/server_config.h"
+#include "server/stream_watchdog.h"
+#include <grpcpp/resource_quota.h>
 
 namespace textclf::server {
 
@@ -45,15 +48,21 @@ int Milliseconds(double seconds) {
 
 }  // namespace
 
+// Calls one connection may have open at once (HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS): enough for
+// a load generator's concurrency over one channel, and a bound on what one client holds.
+constexpr int kMaxStreamsPerConnection = 1024;
+
 // What gRPC registers in place of ClassifierService: the same methods behind a gate that a drain
-// closes. grpc::Server::Shutdown alone is no drain: once it runs, a call a client sends on its
+// closes. The gate also bounds the streaming calls (Train, Quantize, Evaluate) open at once:
+// each holds a thread and, while uploading, memory, so one past the bound is refused before
+// anything is read. grpc::Server::Shutdown alone is no drain: once it runs, a call a client sends on its
 // open connection before the server's GOAWAY reaches it is killed with CANCELLED, which no client
 // can safely retry (it cannot tell the call did not run). So a drain closes this gate first, with
 // gRPC still serving: new calls are answered UNAVAILABLE before they run (safe to retry on another
 // replica) and calls in flight go on; grpc::Server::Shutdown comes when they are done.
 class DrainingService final : public v1::Classifier::WithCallbackMethod_Classify<v1::Classifier::Service> {
  public:
-  explicit DrainingService(ClassifierService* inner) : inner_(inner) {}
+  DrainingService(ClassifierService* inner, int max_streams) : inner_(inner), max_streams_(max_streams) {}
 
   // Closes the gate and waits, up to `deadline`, until no call that passed it still runs; true
   // when none does.
@@ -88,15 +97,15 @@ class DrainingService final : public v1::Classifier::WithCallbackMethod_Classify
     if (admitted_.erase(context) > 0 && --running_ == 0) idle_.notify_all();
   }
   grpc::Status Train(grpc::ServerContext* c, grpc::ServerReaderWriter<v1::TrainResponse, v1::TrainRequest>* s) override {
-    return Gated(c, [&] { return inner_->Train(c, s); });
+    return GatedStream(c, [&] { return inner_->Train(c, s); });
   }
   grpc::Status Evaluate(grpc::ServerContext* c, grpc::ServerReader<v1::EvaluateRequest>* r,
                         v1::EvaluateResponse* out) override {
-    return Gated(c, [&] { return inner_->Evaluate(c, r, out); });
+    return GatedStream(c, [&] { return inner_->Evaluate(c, r, out); });
   }
   grpc::Status Quantize(grpc::ServerContext* c,
                         grpc::ServerReaderWriter<v1::QuantizeResponse, v1::QuantizeRequest>* s) override {
-    return Gated(c, [&] { return inner_->Quantize(c, s); });
+    return GatedStream(c, [&] { return inner_->Quantize(c, s); });
   }
   grpc::Status Feedback(grpc::ServerContext* c, const v1::FeedbackRequest* in, v1::FeedbackResponse* out) override {
     return Gated(c, [&] { return inner_->Feedback(c, in, out); });
@@ -138,8 +147,26 @@ class DrainingService final : public v1::Classifier::WithCallbackMethod_Classify
     }
     return run();
   }
+  template <typename Run>
+  grpc::Status GatedStream(grpc::ServerContext* context, Run&& run) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (streams_ >= max_streams_) {
+        return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                            absl::StrCat(streams_, " streaming calls (Train, Quantize, Evaluate) are open, the limit "
+                                         "(max_concurrent_streams in the server config); retry later"));
+      }
+      ++streams_;
+    }
+    grpc::Status status = Gated(context, std::forward<Run>(run));
+    std::lock_guard<std::mutex> lock(mu_);
+    --streams_;
+    return status;
+  }
 
   ClassifierService* inner_;
+  const int max_streams_;
+  int streams_ = 0;  // streaming calls in their handlers
   std::mutex mu_;
   std::condition_variable idle_;
   bool open_ = true;
@@ -211,8 +238,12 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(v1::ServerConfig config, S
         [](const std::string& line) { std::cerr << "textclf-server: " << line << std::endl; });
   }
   runtime::RuntimeObserver* observers = server->observers_.get();
-  server->jobs_ = std::make_unique<JobPool>(config.limits().max_concurrent_jobs(), config.limits().max_queued_jobs(),
-                                            [observers](int running) { observers->OnJobsRunning("train", running); });
+  server->uploads_ = std::make_unique<UploadBudget>(config.limits().max_buffered_train_bytes());
+  server->watchdog_ =
+      std::make_unique<StreamWatchdog>(std::chrono::seconds(config.limits().stream_idle_timeout_s()));
+  server->jobs_ = std::make_unique<JobPool>(
+      config.limits().max_concurrent_jobs(), config.limits().max_queued_jobs(),
+      [observers](const std::string& kind, int running) { observers->OnJobsRunning(kind, running); });
   ServiceDeps deps;
   deps.models = server->models_.get();
   deps.runtime = server->runtime_.get();
@@ -222,8 +253,10 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(v1::ServerConfig config, S
   deps.statistics = server->statistics_.get();
   deps.observer = server->observers_.get();
   deps.limits = config.limits();
+  deps.uploads = server->uploads_.get();
+  deps.watchdog = server->watchdog_.get();
   server->service_ = std::make_unique<ClassifierService>(deps);
-  server->gate_ = std::make_unique<DrainingService>(server->service_.get());
+  server->gate_ = std::make_unique<DrainingService>(server->service_.get(), config.limits().max_concurrent_streams());
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -247,6 +280,17 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(v1::ServerConfig config, S
   builder.experimental().SetInterceptorCreators(std::move(trackers));
   // Training batches can be large; the per-text and per-job limits are enforced by the service.
   builder.SetMaxReceiveMessageSize(64 << 20);
+  // Every call but Classify (callback API) holds a gRPC thread while it runs: bound them, so that
+  // idle or slow clients cannot make the process spawn threads without end (gRPC refuses calls
+  // beyond the bound with RESOURCE_EXHAUSTED). Streams are bounded tighter by the gate.
+  grpc::ResourceQuota quota("textclf-server");
+  quota.SetMaxThreads(config.limits().max_server_threads());
+  builder.SetResourceQuota(quota);
+  // Keepalive finds peers that vanished without closing their connection (a crashed client, a
+  // dropped network path), whose calls would otherwise hold their streams forever.
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 60 * 1000);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 20 * 1000);
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, kMaxStreamsPerConnection);
   server->grpc_server_ = builder.BuildAndStart();
   if (server->grpc_server_ == nullptr || server->port_ == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", config.host(), ":", config.port(),

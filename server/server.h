@@ -17,6 +17,7 @@ class Server;
 namespace textclf {
 class JobPool;
 class ThreadPool;
+class UploadBudget;
 namespace registry {
 class ModelManager;
 class Repository;
@@ -48,6 +49,7 @@ struct ServeOptions {
 class ClassifierService;
 class DrainingService;
 class RepositoryPoller;
+class StreamWatchdog;
 class MetricsEndpoint;
 class PrometheusMetrics;
 
@@ -92,6 +94,8 @@ class Server {
   std::unique_ptr<runtime::PredictionLog> predictions_;
   std::unique_ptr<registry::Repository> repository_;
   std::unique_ptr<ThreadPool> cpu_pool_;
+  std::unique_ptr<UploadBudget> uploads_;       // outlives the jobs, whose examples it counts
+  std::unique_ptr<StreamWatchdog> watchdog_;
   std::unique_ptr<runtime::InferenceRuntime> runtime_;
   std::unique_ptr<registry::ModelManager> models_;
   std::unique_ptr<RepositoryPoller> poller_;

@@ -30,9 +30,21 @@ absl::StatusOr<v1::ServerConfig> ResolveServerConfig(v1::ServerConfig config) {
   if (limits->max_train_bytes() == 0) limits->set_max_train_bytes(int64_t{1} << 30);
   if (limits->max_concurrent_jobs() == 0) limits->set_max_concurrent_jobs(2);
   if (limits->max_queued_jobs() == 0) limits->set_max_queued_jobs(8);
+  if (limits->max_buffered_train_bytes() == 0) limits->set_max_buffered_train_bytes(2 * limits->max_train_bytes());
+  if (limits->max_concurrent_streams() == 0) limits->set_max_concurrent_streams(16);
+  if (limits->stream_idle_timeout_s() == 0) limits->set_stream_idle_timeout_s(120);
+  if (limits->max_server_threads() == 0) limits->set_max_server_threads(limits->max_concurrent_streams() + 32);
+  if (limits->max_job_memory_bytes() == 0) limits->set_max_job_memory_bytes(int64_t{8} << 30);
   if (limits->max_text_bytes() < 0 || limits->max_texts_per_request() < 0 ||
-      limits->max_train_bytes() < 0 || limits->max_concurrent_jobs() < 0 || limits->max_queued_jobs() < 0) {
+      limits->max_train_bytes() < 0 || limits->max_concurrent_jobs() < 0 || limits->max_queued_jobs() < 0 ||
+      limits->max_buffered_train_bytes() < 0 || limits->max_concurrent_streams() < 0 ||
+      limits->stream_idle_timeout_s() < 0 || limits->max_server_threads() < 0 || limits->max_job_memory_bytes() < 0) {
     return absl::InvalidArgumentError("limits must not be negative");
+  }
+  if (limits->max_server_threads() <= limits->max_concurrent_streams()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "max_server_threads (", limits->max_server_threads(), ") must exceed max_concurrent_streams (",
+        limits->max_concurrent_streams(), "): the other calls need threads too"));
   }
   if (!config.has_metrics_port()) config.set_metrics_port(9464);
   if (config.metrics_port() < -1 || config.metrics_port() > 65535) {

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/families/families.h"
+#include "core/families/job_memory.h"
 #include "core/jobs/training_job.h"
 #include "core/jobs/training_set_builder.h"
 #include "core/registry/repository.h"
@@ -36,28 +37,44 @@ absl::Status ValidateStart(const v1::TrainStart& start) {
 
 grpc::Status ClassifierService::Train(grpc::ServerContext* context,
                                       grpc::ServerReaderWriter<v1::TrainResponse, v1::TrainRequest>* stream) {
+  std::unique_ptr<StreamWatchdog::Watch> watch = deps_.watchdog->Arm(context);
   v1::TrainRequest request;
   if (!stream->Read(&request)) {
-    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "the stream ended before a TrainStart");
+    return StreamEnded(*watch, deps_.watchdog->idle_timeout(),
+                       grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "the stream ended before a TrainStart"));
   }
   if (!request.has_start()) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "the first message must be a TrainStart");
   }
   const v1::TrainStart start = request.start();
   if (absl::Status s = ValidateStart(start); !s.ok()) return ToGrpcStatus(s);
+  if (absl::Status s = CheckJobMemory(start.family(), start.config(), deps_.limits.max_job_memory_bytes()); !s.ok()) {
+    return ToGrpcStatus(s);
+  }
+  // The job's place is taken before any example is read: a busy server refuses the upload at
+  // once instead of buffering data it cannot train on.
+  absl::StatusOr<JobPool::Slot> slot = deps_.jobs->Reserve("train");
+  if (!slot.ok()) return ToGrpcStatus(slot.status());
 
   TrainingLimits limits;
   limits.max_total_bytes = deps_.limits.max_train_bytes();
   limits.max_text_bytes = static_cast<size_t>(deps_.limits.max_text_bytes());
+  // The examples' memory stays charged until the job is done with them.
+  auto account = std::make_shared<UploadBudget::Account>(deps_.uploads);
   TrainingSetBuilder builder(std::vector<std::string>(start.class_names().begin(), start.class_names().end()),
-                             limits, RulesFor(start.family()));
+                             limits, RulesFor(start.family()), account.get());
   while (stream->Read(&request)) {
+    watch->Touch();
     if (request.has_start()) {
       return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "TrainStart may only be the first message");
     }
     if (absl::Status s = builder.Add(request.batch()); !s.ok()) return ToGrpcStatus(s);
   }
-  if (context->IsCancelled()) return grpc::Status(grpc::StatusCode::CANCELLED, "the client cancelled");
+  if (watch->fired() || context->IsCancelled()) {
+    return StreamEnded(*watch, deps_.watchdog->idle_timeout(),
+                       grpc::Status(grpc::StatusCode::CANCELLED, "the client cancelled"));
+  }
+  watch.reset();  // from here the client waits for progress; the job may take hours
   auto data = builder.Finish();
   if (!data.ok()) return ToGrpcStatus(data.status());
 
@@ -65,12 +82,13 @@ grpc::Status ClassifierService::Train(grpc::ServerContext* context,
   registry::ModelManager* models = deps_.models;
   ThreadPool* pool = deps_.cpu_pool;
   auto ran = RunJobWithProgress<TrainingOutcome>(
-      *deps_.jobs, *context, *stream, [=](const CancellationToken& cancel, const ProgressFn& progress) {
+      *deps_.jobs, std::move(*slot), *context, *stream,
+      [=](const CancellationToken& cancel, const ProgressFn& progress) {
+        (void)account;  // held until the job is done with the examples
         return RunTrainingJob(start, *shared_data, *models, *pool, cancel, progress);
       });
-  if (!ran.ok()) return ToGrpcStatus(ran.status());
-  const bool client_gone = ran->client_gone;
-  absl::StatusOr<TrainingOutcome>& outcome = ran->outcome;
+  const bool client_gone = ran.client_gone;
+  absl::StatusOr<TrainingOutcome>& outcome = ran.outcome;
   if (!outcome.ok()) {
     if (client_gone) return grpc::Status(grpc::StatusCode::CANCELLED, "the client cancelled the training");
     return ToGrpcStatus(outcome.status());

@@ -19,9 +19,31 @@ ExampleRules RulesFor(v1::Family family) {
   return rules;
 }
 
+namespace {
+
+// Heap bytes of a string: none while it fits the small-string buffer.
+int64_t HeapBytes(const std::string& s) {
+  return s.capacity() > std::string().capacity() ? static_cast<int64_t>(s.capacity()) + 1 : 0;
+}
+
+}  // namespace
+
+int64_t ExampleMemoryCost(const v1::Example& example) {
+  // The copies the builder keeps: exact sizes, as std::string(const&) allocates them.
+  std::string text(example.text()), label(example.label());
+  const int64_t tensor_heap = example.has_tensor()
+                                  ? static_cast<int64_t>(example.tensor().SpaceUsedLong() - sizeof(v1::Tensor))
+                                  : 0;
+  // The builder's record, twice for a vector's growth; then a std::string (or Tensor) and an
+  // int in the TrainingSet.
+  constexpr int64_t kRecord = 2 * static_cast<int64_t>(sizeof(std::string) * 2 + sizeof(v1::Tensor));
+  constexpr int64_t kSetEntry = static_cast<int64_t>(sizeof(v1::Tensor) + sizeof(int));
+  return HeapBytes(text) + HeapBytes(label) + tensor_heap + kRecord + kSetEntry;
+}
+
 TrainingSetBuilder::TrainingSetBuilder(std::vector<std::string> class_names, TrainingLimits limits,
-                                       ExampleRules rules)
-    : declared_(std::move(class_names)), limits_(limits), rules_(rules) {}
+                                       ExampleRules rules, UploadBudget::Account* account)
+    : declared_(std::move(class_names)), limits_(limits), rules_(rules), account_(account) {}
 
 absl::Status TrainingSetBuilder::Add(const v1::ExampleBatch& batch) {
   for (const v1::Example& example : batch.examples()) {
@@ -46,12 +68,15 @@ absl::Status TrainingSetBuilder::Add(const v1::ExampleBatch& batch) {
                                                      "\", which is not one of the class names: ",
                                                      absl::StrJoin(declared_, ", ")));
     }
-    bytes_ += static_cast<int64_t>(example.text().size() + example.label().size() + example.tensor().data().size());
-    if (bytes_ > limits_.max_total_bytes) {
+    const int64_t cost = ExampleMemoryCost(example);
+    if (bytes_ + cost > limits_.max_total_bytes) {
       return absl::ResourceExhaustedError(absl::StrCat(
-          "the training data exceeds ", limits_.max_total_bytes,
-          " bytes (max_train_bytes in the server config); send less data"));
+          "the training data would take more than ", limits_.max_total_bytes,
+          " bytes of memory (max_train_bytes in the server config, which counts every example's bookkeeping too, "
+          "a few hundred bytes each); send less data"));
     }
+    if (account_ != nullptr) RETURN_IF_ERROR(account_->Charge(cost));
+    bytes_ += cost;
     ++examples_;
     std::vector<Raw>& split = batch.split() == v1::EVAL ? eval_ : batch.split() == v1::CALIBRATION ? calibration_ : train_;
     split.push_back({example.text(), example.label(), example.tensor()});

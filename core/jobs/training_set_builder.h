@@ -8,15 +8,23 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "core/jobs/upload_budget.h"
 #include "core/model/training.h"
 #include "textclf/v1/service.pb.h"
 
 namespace textclf {
 
 struct TrainingLimits {
+  // What the examples may cost in memory, as ExampleMemoryCost counts it (not their payload:
+  // a 1-byte text costs a few hundred bytes of bookkeeping).
   int64_t max_total_bytes = int64_t{1} << 30;
   size_t max_text_bytes = 65536;
 };
+
+// The memory an example costs from its arrival until its job is done: its strings' and tensor's
+// heap, the builder's record of it (with a vector's growth slack) and its place in the
+// TrainingSet the builder hands on.
+int64_t ExampleMemoryCost(const v1::Example& example);
 
 // What a family's examples must look like.
 struct ExampleRules {
@@ -32,7 +40,10 @@ ExampleRules RulesFor(v1::Family family);
 class TrainingSetBuilder {
  public:
   // `class_names` may be empty: the classes are then the labels seen, sorted.
-  TrainingSetBuilder(std::vector<std::string> class_names, TrainingLimits limits, ExampleRules rules = {});
+  // `account` (may be null) is charged with every example's memory as well, so that uploads
+  // together stay within the server's budget.
+  TrainingSetBuilder(std::vector<std::string> class_names, TrainingLimits limits, ExampleRules rules = {},
+                     UploadBudget::Account* account = nullptr);
 
   absl::Status Add(const v1::ExampleBatch& batch);
 
@@ -40,6 +51,7 @@ class TrainingSetBuilder {
   absl::StatusOr<TrainingSet> Finish();
 
   int64_t examples() const { return examples_; }
+  int64_t bytes() const { return bytes_; }
 
  private:
   struct Raw {
@@ -50,6 +62,7 @@ class TrainingSetBuilder {
   std::vector<std::string> declared_;
   TrainingLimits limits_;
   ExampleRules rules_;
+  UploadBudget::Account* account_;
   std::vector<Raw> train_, eval_, calibration_;
   int64_t bytes_ = 0;
   int64_t examples_ = 0;

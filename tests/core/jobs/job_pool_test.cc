@@ -4,7 +4,12 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <map>
 #include <mutex>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
 
 namespace textclf {
 namespace {
@@ -25,10 +30,10 @@ TEST(JobPool, RunsAtMostMaxRunningAtOnceAndRejectsBeyondTheQueue) {
   };
   {
     JobPool pool(2, 1);
-    ASSERT_TRUE(pool.Submit(job).ok());
-    ASSERT_TRUE(pool.Submit(job).ok());
-    ASSERT_TRUE(pool.Submit(job).ok());  // queued
-    absl::Status full = pool.Submit(job);
+    ASSERT_TRUE(pool.Submit("train", job).ok());
+    ASSERT_TRUE(pool.Submit("train", job).ok());
+    ASSERT_TRUE(pool.Submit("train", job).ok());  // queued
+    absl::Status full = pool.Submit("train", job);
     EXPECT_EQ(full.code(), absl::StatusCode::kResourceExhausted);
     EXPECT_NE(full.message().find("busy"), std::string_view::npos);
     {
@@ -39,6 +44,42 @@ TEST(JobPool, RunsAtMostMaxRunningAtOnceAndRejectsBeyondTheQueue) {
   }
   EXPECT_EQ(done.load(), 3);
   EXPECT_LE(peak.load(), 2);
+}
+
+// A stream takes its place before its examples arrive: reserved places count against the limits,
+// and a place given back (the upload failed) is free again.
+TEST(JobPool, ReservedPlacesCountAndComeBackWhenDropped) {
+  JobPool pool(1, 1);
+  absl::StatusOr<JobPool::Slot> first = pool.Reserve("train");
+  absl::StatusOr<JobPool::Slot> second = pool.Reserve("quantize");
+  ASSERT_TRUE(first.ok());
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(pool.queued(), 2);
+  absl::StatusOr<JobPool::Slot> third = pool.Reserve("train");
+  EXPECT_EQ(third.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_NE(third.status().message().find("uploading"), std::string_view::npos) << third.status();
+  *second = JobPool::Slot();  // the upload failed: its place is free
+  EXPECT_EQ(pool.queued(), 1);
+  EXPECT_TRUE(pool.Reserve("train").ok());
+  std::atomic<bool> ran{false};
+  pool.Submit(std::move(*first), [&] { ran = true; });
+  for (int i = 0; i < 500 && !ran.load(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  EXPECT_TRUE(ran.load());
+}
+
+TEST(JobPool, CountsRunningJobsByKindAndSurvivesAThrowingJob) {
+  std::mutex mu;
+  std::map<std::string, std::vector<int>> seen;
+  {
+    JobPool pool(1, 4, [&](const std::string& kind, int running) {
+      std::lock_guard<std::mutex> lock(mu);
+      seen[kind].push_back(running);
+    });
+    ASSERT_TRUE(pool.Submit("train", [] { throw std::runtime_error("a job failed"); }).ok());
+    ASSERT_TRUE(pool.Submit("quantize", [] {}).ok());
+  }
+  EXPECT_EQ(seen["train"], (std::vector<int>{1, 0}));
+  EXPECT_EQ(seen["quantize"], (std::vector<int>{1, 0}));
 }
 
 }  // namespace

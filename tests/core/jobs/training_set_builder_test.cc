@@ -93,6 +93,47 @@ TEST(TrainingSetBuilder, EnforcesTheDataLimit) {
   EXPECT_EQ(small.Add(Batch({{"abcd", "x"}})).code(), absl::StatusCode::kInvalidArgument);
 }
 
+// max_train_bytes counts what examples cost in memory: 1-byte texts are not free.
+TEST(TrainingSetBuilder, CountsWhatExamplesCostInMemoryNotTheirPayload) {
+  v1::Example tiny;
+  tiny.set_text("a");
+  tiny.set_label("x");
+  EXPECT_GE(ExampleMemoryCost(tiny), 200);
+  v1::Example big;
+  big.set_text(std::string(10000, 'a'));
+  big.set_label("x");
+  EXPECT_GE(ExampleMemoryCost(big), 10000);
+  EXPECT_LE(ExampleMemoryCost(big), 10000 + ExampleMemoryCost(tiny) + 64);
+  TrainingLimits limits;
+  limits.max_total_bytes = 100 * ExampleMemoryCost(tiny);
+  TrainingSetBuilder builder({}, limits);
+  std::vector<std::pair<std::string, std::string>> hundred(100, {"a", "x"});
+  ASSERT_TRUE(builder.Add(Batch(hundred)).ok());
+  EXPECT_EQ(builder.bytes(), limits.max_total_bytes);
+  absl::Status over = builder.Add(Batch({{"a", "x"}}));
+  EXPECT_EQ(over.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_NE(over.message().find("max_train_bytes"), std::string_view::npos) << over;
+}
+
+// Uploads together stay within the server's budget, and give their bytes back when done.
+TEST(TrainingSetBuilder, ChargesTheServerWideUploadBudget) {
+  v1::Example tiny;
+  tiny.set_text("a");
+  tiny.set_label("x");
+  UploadBudget budget(10 * ExampleMemoryCost(tiny));
+  {
+    UploadBudget::Account first(&budget), second(&budget);
+    TrainingSetBuilder a({}, {}, {}, &first), b({}, {}, {}, &second);
+    std::vector<std::pair<std::string, std::string>> six(6, {"a", "x"});
+    ASSERT_TRUE(a.Add(Batch(six)).ok());
+    absl::Status refused = b.Add(Batch(six));
+    EXPECT_EQ(refused.code(), absl::StatusCode::kResourceExhausted);
+    EXPECT_NE(refused.message().find("max_buffered_train_bytes"), std::string_view::npos) << refused;
+    EXPECT_EQ(budget.used(), first.bytes() + second.bytes());
+  }
+  EXPECT_EQ(budget.used(), 0);
+}
+
 TEST(TrainingSetBuilder, RejectsEvaluationLabelsNoTrainingExampleHas) {
   TrainingSetBuilder builder({}, {});
   ASSERT_TRUE(builder.Add(Batch({{"a", "x"}, {"b", "y"}})).ok());
