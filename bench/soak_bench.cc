@@ -113,8 +113,9 @@ grpc::Status TrainZest(v1::Classifier::Stub& stub, const std::string& name, cons
   request.mutable_start()->set_family(v1::ZEST);
   stream->Write(request);
   request.Clear();
+  // A stride through the training side: its rows are grouped by class.
   for (size_t i = 0; i < count; ++i) {
-    const size_t j = (offset + i) % data.train_texts.size();
+    const size_t j = (offset + i * 7919) % data.train_texts.size();
     v1::Example* e = request.mutable_batch()->add_examples();
     e->set_text(data.train_texts[j]);
     e->set_label(data.classes[data.train_labels[j]]);
@@ -239,7 +240,8 @@ int Run(const Options& o) {
       }
       writer->Write(request);
       writer->WritesDone();
-      tally.Add("evaluate", writer->Finish(), ok);
+      // NOT_FOUND when the trainer deleted the evaluated version before its metrics were recorded.
+      tally.Add("evaluate", writer->Finish(), {grpc::StatusCode::OK, grpc::StatusCode::NOT_FOUND});
     }
   });
   // Hostile calls, each with the refusal it must get.

@@ -64,8 +64,10 @@ grpc::Status ClassifierService::Evaluate(grpc::ServerContext* context,
     job->is_cancelled = [context] { return context->IsCancelled(); };
     for (const std::string& text : texts) job->inputs.push_back(ModelInput{text, nullptr});
     if (job->inputs.empty()) continue;
-    if (absl::Status s = deps_.runtime->RunAndWait(model, job); !s.ok()) return ToGrpcStatus(s);
-    idle->Touch();  // the batch's compute was the server's time, not the client's
+    idle->Pause();  // the batch's time in the queue and compute is the server's, not the client's
+    absl::Status ran = deps_.runtime->RunAndWait(model, job);
+    idle->Resume();
+    if (!ran.ok()) return ToGrpcStatus(ran);
     for (size_t i = 0; i < job->results.rows; ++i) {
       metrics.Add(labels[i], static_cast<int>(job->results.Argmax(i)),
                   std::span<const float>(job->results.probability_row(i), job->results.cols),
@@ -84,6 +86,10 @@ grpc::Status ClassifierService::Evaluate(grpc::ServerContext* context,
   m.set_dataset(start.dataset().empty() ? "eval" : start.dataset());
   *m.mutable_evaluated_at() = google::protobuf::util::TimeUtil::GetCurrentTime();
   if (absl::Status s = deps_.models->repository().RecordMetrics(model.name(), model.version(), m); !s.ok()) {
+    if (absl::IsNotFound(s)) {
+      return ToGrpcStatus(absl::NotFoundError(absl::StrCat("version ", model.version(), " of model \"", model.name(),
+                                                           "\" was deleted while it was being evaluated; nothing was recorded")));
+    }
     return ToGrpcStatus(s);
   }
   if (deps_.observer != nullptr) deps_.observer->OnEvaluation(model.name(), model.version(), m);

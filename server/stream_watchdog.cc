@@ -43,7 +43,7 @@ void StreamWatchdog::Loop() {
     const Clock::rep now = Clock::now().time_since_epoch().count();
     const Clock::rep limit = std::chrono::duration_cast<Clock::duration>(idle_timeout_).count();
     for (Watch* watch : watches_) {
-      if (!watch->fired_.load() && now - watch->last_.load() > limit) {
+      if (!watch->fired_.load() && !watch->paused_.load() && now - watch->last_.load() > limit) {
         watch->fired_.store(true);
         watch->context_->TryCancel();
       }

@@ -41,6 +41,12 @@ class StreamWatchdog {
     void Touch() { last_.store(Clock::now().time_since_epoch().count()); }
     // Whether the watchdog cancelled the call for being idle.
     bool fired() const { return fired_.load(); }
+    // While the server works for the call (a batch of an Evaluate runs), its client is not idle.
+    void Pause() { paused_.store(true); }
+    void Resume() {
+      Touch();
+      paused_.store(false);
+    }
 
    private:
     friend class StreamWatchdog;
@@ -49,6 +55,7 @@ class StreamWatchdog {
     grpc::ServerContextBase* context_;
     std::atomic<Clock::rep> last_{0};
     std::atomic<bool> fired_{false};
+    std::atomic<bool> paused_{false};
   };
 
   std::unique_ptr<Watch> Arm(grpc::ServerContextBase* context);
