@@ -178,6 +178,8 @@ absl::StatusOr<std::unique_ptr<server::Server>> StartServer(const std::filesyste
   if (!batching) b->set_disabled(true);
   // Zero means "default" in the config, so a delay of 0 is asked for as 1 us.
   if (o.max_queue_delay_us >= 0) b->set_max_queue_delay_us(std::max<int64_t>(1, o.max_queue_delay_us));
+  // X-Class reads its encoder from the server's disk: the folder holding it is the import folder.
+  if (!o.encoder.empty()) config.set_import_dir(std::filesystem::path(o.encoder).parent_path().string());
   return server::Server::Start(config);
 }
 

@@ -9,8 +9,11 @@
 
 #include <CLI/CLI.hpp>
 
+#include "absl/strings/str_cat.h"
+#include "server/logging/log.h"
 #include "server/server.h"
 #include "server/server_config.h"
+#include "textclf/version.h"
 
 namespace {
 
@@ -29,16 +32,32 @@ sigset_t StopSignals() {
 
 int main(int argc, char** argv) {
   CLI::App app{"textclf-server: trains, stores and serves text classifiers over gRPC"};
-  std::string config_file, models_dir, host;
+  std::string config_file, models_dir, host, metrics_host, tls_cert, tls_key, tls_client_ca, auth_tokens, import_dir;
+  std::string log_format = "text", log_level = "info";
+  bool read_only = false;
   int port = -1, threads = -1, metrics_port = -2;
   textclf::server::ServeOptions options;
   double drain_timeout_s = 20;
   app.add_option("--config", config_file, "JSON server configuration (textclf.v1.ServerConfig)");
   app.add_option("--models", models_dir, "model repository folder (created if missing)");
   app.add_option("--port", port, "gRPC port (default 50051; 0 picks a free one)");
-  app.add_option("--host", host, "address to listen on (default 0.0.0.0)");
+  app.add_option("--host", host, "address to listen on (default 127.0.0.1; 0.0.0.0 for every interface)");
   app.add_option("--threads", threads, "CPU threads for model work (default: all cores)");
   app.add_option("--metrics-port", metrics_port, "Prometheus /metrics port (default 9464; 0 picks one, -1 disables)");
+  app.add_option("--metrics-host", metrics_host, "address /metrics listens on (default 127.0.0.1)");
+  app.add_option("--tls-cert", tls_cert, "TLS certificate chain (PEM) of the gRPC port; re-read when it changes");
+  app.add_option("--tls-key", tls_key, "its private key (PEM)");
+  app.add_option("--tls-client-ca", tls_client_ca, "require client certificates signed by this CA (PEM): mutual TLS");
+  app.add_option("--auth-tokens", auth_tokens,
+                 "file of `ROLE TOKEN` lines (ROLE client or admin; TOKEN, sha256:HEX or cert:CN): every call then "
+                 "needs an identity, and changing models the admin role; re-read when it changes");
+  app.add_flag("--read-only", read_only, "refuse Train, Quantize and DeleteModel (serving replicas of a shared volume)");
+  app.add_option("--import-dir", import_dir,
+                 "the folder under which training configs may name server files (encoder_path, init_checkpoint, "
+                 "vocab_file); without it, configs may name none");
+  app.add_option("--log-format", log_format, "json (one object a line) or text")->capture_default_str();
+  app.add_option("--log-level", log_level, "debug, info, warning or error")->capture_default_str();
+  app.set_version_flag("--version", std::string("textclf-server ") + TEXTCLF_VERSION);
   app.add_option("--poll-interval", options.poll_interval_s,
                  "rescan the model repository every SECONDS, loading new versions and unloading removed ones "
                  "(0: only at start); for a repository shared with other replicas and training jobs")
@@ -61,12 +80,17 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;  // usage errors exit 2, as the textclf CLI's do
   }
+  namespace logging = textclf::server::logging;
+  if (absl::Status s = logging::Configure(log_format, log_level); !s.ok()) {
+    std::cerr << "textclf-server: " << s.message() << "\n";
+    return 2;
+  }
 
   textclf::v1::ServerConfig config;
   if (!config_file.empty()) {
     auto loaded = textclf::server::LoadServerConfig(config_file);
     if (!loaded.ok()) {
-      std::cerr << "textclf-server: " << loaded.status().message() << "\n";
+      logging::Error("bad_config", {{"message", std::string(loaded.status().message())}});
       return 2;
     }
     config = *loaded;
@@ -76,42 +100,53 @@ int main(int argc, char** argv) {
   if (!host.empty()) config.set_host(host);
   if (threads >= 0) config.set_threads(threads);
   if (metrics_port >= -1) config.set_metrics_port(metrics_port);
+  if (!metrics_host.empty()) config.set_metrics_host(metrics_host);
+  if (!tls_cert.empty()) config.mutable_tls()->set_cert_file(tls_cert);
+  if (!tls_key.empty()) config.mutable_tls()->set_key_file(tls_key);
+  if (!tls_client_ca.empty()) config.mutable_tls()->set_client_ca_file(tls_client_ca);
+  if (!auth_tokens.empty()) config.set_auth_tokens_file(auth_tokens);
+  if (read_only) config.set_read_only(true);
+  if (!import_dir.empty()) config.set_import_dir(import_dir);
 
   const sigset_t stop_signals = StopSignals();
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
   auto server = textclf::server::Server::Start(config, options);
   if (!server.ok()) {
-    std::cerr << "textclf-server: " << server.status().message() << "\n";
+    logging::Error("start_failed", {{"message", std::string(server.status().message())}});
     return 1;
   }
-  for (const auto& failure : (*server)->load_failures()) {
-    std::cerr << "textclf-server: model not loaded: " << failure << "\n";
-  }
-  std::cerr << "textclf-server: serving " << (*server)->config().models_dir() << " on port "
-            << (*server)->port();
-  if ((*server)->metrics_port() > 0) std::cerr << ", metrics on port " << (*server)->metrics_port();
-  if (options.poll_interval_s > 0) std::cerr << ", polling every " << options.poll_interval_s << " s";
-  std::cerr << std::endl;
+  const textclf::v1::ServerConfig& resolved = (*server)->config();
+  std::string serving = absl::StrCat("serving ", resolved.models_dir(), " on port ", (*server)->port());
+  if ((*server)->metrics_port() > 0) absl::StrAppend(&serving, ", metrics on port ", (*server)->metrics_port());
+  if (options.poll_interval_s > 0) absl::StrAppend(&serving, ", polling every ", options.poll_interval_s, " s");
+  logging::Info("serving", {{"message", serving},
+                            {"version", TEXTCLF_VERSION},
+                            {"models_dir", resolved.models_dir()},
+                            {"host", resolved.host()},
+                            {"port", (*server)->port()},
+                            {"metrics_port", (*server)->metrics_port()},
+                            {"tls", !resolved.tls().cert_file().empty()},
+                            {"mutual_tls", !resolved.tls().client_ca_file().empty()},
+                            {"auth", !resolved.auth_tokens_file().empty()},
+                            {"read_only", resolved.read_only()}});
 
   int signal = 0;
   while (sigwait(&stop_signals, &signal) != 0) {
   }
-  std::cerr << "textclf-server: " << (signal == SIGTERM ? "SIGTERM" : "SIGINT")
-            << ": not serving; draining calls in flight (up to " << drain_timeout_s << " s)" << std::endl;
+  logging::Info("draining", {{"signal", signal == SIGTERM ? "SIGTERM" : "SIGINT"}, {"timeout_s", drain_timeout_s}});
   const auto started = std::chrono::steady_clock::now();
   const bool drained = (*server)->Drain(drain_timeout_s);
   const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   if (drained) {
-    std::cerr << "textclf-server: drained in " << took << " s: every call in flight finished" << std::endl;
+    logging::Info("drained", {{"duration_s", took}, {"message", "every call in flight finished"}});
   } else {
-    std::cerr << "textclf-server: drain timeout after " << took << " s: calls still running were cancelled"
-              << std::endl;
+    logging::Warning("drain_timeout", {{"duration_s", took}, {"message", "calls still running were cancelled"}});
   }
   // A call is torn down once its status is handed to the transport; give the transport a moment
   // to put the last bytes on the wire and read what clients sent, or closing could reset them.
   std::this_thread::sleep_for(std::chrono::milliseconds(250));
-  std::cerr << "textclf-server: stopped" << std::endl;
+  logging::Info("stopped");
   // No grpc::Server::Shutdown: it would kill, with CANCELLED, the calls clients send before its
   // GOAWAY reaches them, and clients cannot safely retry CANCELLED. Exiting closes every
   // connection instead, and calls sent on them fail UNAVAILABLE, which clients retry on another

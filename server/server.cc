@@ -13,6 +13,7 @@
 #include <vector>
 #include <iostream>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "core/common/status_macros.h"
 #include "core/common/thread_pool.h"
@@ -30,7 +31,13 @@
 #include "server/repository_poller.h"
 #include "server/server_config.h"
 #include "server/stream_watchdog.h"
+#include "server/call_gate.h"
+#include "server/logging/log.h"
+
 #include <grpcpp/resource_quota.h>
+#include <grpcpp/security/server_credentials.h>
+#include <grpcpp/security/tls_certificate_provider.h>
+#include <grpcpp/security/tls_credentials_options.h>
 
 namespace textclf::server {
 
@@ -46,157 +53,50 @@ int Milliseconds(double seconds) {
   return seconds <= 0 ? INT_MAX : static_cast<int>(std::min(seconds * 1000.0, static_cast<double>(INT_MAX)));
 }
 
-}  // namespace
-
 // Calls one connection may have open at once (HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS): enough for
 // a load generator's concurrency over one channel, and a bound on what one client holds.
 constexpr int kMaxStreamsPerConnection = 1024;
 
-// What gRPC registers in place of ClassifierService: the same methods behind a gate that a drain
-// closes. The gate also bounds the streaming calls (Train, Quantize, Evaluate) open at once:
-// each holds a thread and, while uploading, memory, so one past the bound is refused before
-// anything is read. grpc::Server::Shutdown alone is no drain: once it runs, a call a client sends on its
-// open connection before the server's GOAWAY reaches it is killed with CANCELLED, which no client
-// can safely retry (it cannot tell the call did not run). So a drain closes this gate first, with
-// gRPC still serving: new calls are answered UNAVAILABLE before they run (safe to retry on another
-// replica) and calls in flight go on; grpc::Server::Shutdown comes when they are done.
-class DrainingService final : public v1::Classifier::WithCallbackMethod_Classify<v1::Classifier::Service> {
- public:
-  DrainingService(ClassifierService* inner, int max_streams) : inner_(inner), max_streams_(max_streams) {}
-
-  // Closes the gate and waits, up to `deadline`, until no call that passed it still runs; true
-  // when none does.
-  bool CloseAndWait(std::chrono::system_clock::time_point deadline) {
-    std::unique_lock<std::mutex> lock(mu_);
-    open_ = false;
-    return idle_.wait_until(lock, deadline, [this] { return running_ == 0; });
-  }
-
-  grpc::ServerUnaryReactor* Classify(grpc::CallbackServerContext* context, const v1::ClassifyRequest* request,
-                                     v1::ClassifyResponse* response) override {
-    bool admitted = false;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (open_) {
-        // A callback call ends after this returns; CallEnded (from CallTracker) counts it out.
-        admitted_.insert(static_cast<const grpc::ServerContextBase*>(context));
-        ++running_;
-        admitted = true;
-      }
+// TLS from files that gRPC watches and re-reads when they change, so a rotated certificate
+// (a Kubernetes Secret) is served without a restart; with a client CA, mutual TLS.
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(const v1::TlsConfig& tls) {
+  if (tls.cert_file().empty() && tls.key_file().empty()) {
+    if (!tls.client_ca_file().empty()) {
+      return absl::InvalidArgumentError("--tls-client-ca needs --tls-cert and --tls-key");
     }
-    if (!admitted) {
-      grpc::ServerUnaryReactor* refused = context->DefaultReactor();
-      refused->Finish(Refusal());
-      return refused;
+    return grpc::InsecureServerCredentials();
+  }
+  if (tls.cert_file().empty() || tls.key_file().empty()) {
+    return absl::InvalidArgumentError("TLS needs both --tls-cert and --tls-key");
+  }
+  for (const std::string& file : {tls.cert_file(), tls.key_file(), tls.client_ca_file()}) {
+    std::error_code ec;
+    if (!file.empty() && !std::filesystem::is_regular_file(file, ec)) {
+      return absl::NotFoundError(absl::StrCat("cannot read the TLS file ", file));
     }
-    return inner_->Classify(context, request, response);
   }
-  // Every call's end (see CallTracker); only admitted calls count.
-  void CallEnded(const grpc::ServerContextBase* context) {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (admitted_.erase(context) > 0 && --running_ == 0) idle_.notify_all();
+  const unsigned refresh = static_cast<unsigned>(tls.reload_interval_s() > 0 ? tls.reload_interval_s() : 60);
+  auto provider = tls.client_ca_file().empty()
+                      ? std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(tls.key_file(),
+                                                                                            tls.cert_file(), refresh)
+                      : std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
+                            tls.key_file(), tls.cert_file(), tls.client_ca_file(), refresh);
+  grpc::experimental::TlsServerCredentialsOptions options(provider);
+  options.watch_identity_key_cert_pairs();
+  if (!tls.client_ca_file().empty()) {
+    options.watch_root_certs();
+    options.set_cert_request_type(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+  } else {
+    options.set_cert_request_type(GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
   }
-  grpc::Status Train(grpc::ServerContext* c, grpc::ServerReaderWriter<v1::TrainResponse, v1::TrainRequest>* s) override {
-    return GatedStream(c, [&] { return inner_->Train(c, s); });
-  }
-  grpc::Status Evaluate(grpc::ServerContext* c, grpc::ServerReader<v1::EvaluateRequest>* r,
-                        v1::EvaluateResponse* out) override {
-    return GatedStream(c, [&] { return inner_->Evaluate(c, r, out); });
-  }
-  grpc::Status Quantize(grpc::ServerContext* c,
-                        grpc::ServerReaderWriter<v1::QuantizeResponse, v1::QuantizeRequest>* s) override {
-    return GatedStream(c, [&] { return inner_->Quantize(c, s); });
-  }
-  grpc::Status Feedback(grpc::ServerContext* c, const v1::FeedbackRequest* in, v1::FeedbackResponse* out) override {
-    return Gated(c, [&] { return inner_->Feedback(c, in, out); });
-  }
-  grpc::Status ModelStatistics(grpc::ServerContext* c, const v1::ModelStatisticsRequest* in,
-                               v1::ModelStatisticsResponse* out) override {
-    return Gated(c, [&] { return inner_->ModelStatistics(c, in, out); });
-  }
-  grpc::Status ListModels(grpc::ServerContext* c, const v1::ListModelsRequest* in, v1::ListModelsResponse* out) override {
-    return Gated(c, [&] { return inner_->ListModels(c, in, out); });
-  }
-  grpc::Status GetModel(grpc::ServerContext* c, const v1::GetModelRequest* in, v1::ModelInfo* out) override {
-    return Gated(c, [&] { return inner_->GetModel(c, in, out); });
-  }
-  grpc::Status LoadModel(grpc::ServerContext* c, const v1::LoadModelRequest* in, v1::ModelInfo* out) override {
-    return Gated(c, [&] { return inner_->LoadModel(c, in, out); });
-  }
-  grpc::Status UnloadModel(grpc::ServerContext* c, const v1::UnloadModelRequest* in, v1::ModelInfo* out) override {
-    return Gated(c, [&] { return inner_->UnloadModel(c, in, out); });
-  }
-  grpc::Status DeleteModel(grpc::ServerContext* c, const v1::DeleteModelRequest* in,
-                           v1::DeleteModelResponse* out) override {
-    return Gated(c, [&] { return inner_->DeleteModel(c, in, out); });
-  }
+  return grpc::experimental::TlsServerCredentials(options);
+}
 
- private:
-  static grpc::Status Refusal() {
-    return grpc::Status(grpc::StatusCode::UNAVAILABLE, "the server is shutting down; try another replica");
-  }
-  // A call counts as running until gRPC tears it down (CallEnded, from CallTracker), not until
-  // its handler returns: the status still has to be sent then, and a drained server exits.
-  template <typename Run>
-  grpc::Status Gated(grpc::ServerContext* context, Run&& run) {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (!open_) return Refusal();
-      admitted_.insert(static_cast<const grpc::ServerContextBase*>(context));
-      ++running_;
-    }
-    return run();
-  }
-  template <typename Run>
-  grpc::Status GatedStream(grpc::ServerContext* context, Run&& run) {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (streams_ >= max_streams_) {
-        return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
-                            absl::StrCat(streams_, " streaming calls (Train, Quantize, Evaluate) are open, the limit "
-                                         "(max_concurrent_streams in the server config); retry later"));
-      }
-      ++streams_;
-    }
-    grpc::Status status = Gated(context, std::forward<Run>(run));
-    std::lock_guard<std::mutex> lock(mu_);
-    --streams_;
-    return status;
-  }
+bool IsLoopback(const std::string& host) {
+  return host == "127.0.0.1" || host == "localhost" || host == "::1" || host == "[::1]" || absl::StartsWith(host, "127.");
+}
 
-  ClassifierService* inner_;
-  const int max_streams_;
-  int streams_ = 0;  // streaming calls in their handlers
-  std::mutex mu_;
-  std::condition_variable idle_;
-  bool open_ = true;
-  int running_ = 0;
-  std::set<const grpc::ServerContextBase*> admitted_;  // calls let in and not yet torn down
-};
-
-// Tells the gate when a call ends: gRPC destroys a call's interceptors with the call, after the
-// reactor of a callback method is done, which nothing else in a callback handler observes.
-class CallTracker final : public grpc::experimental::Interceptor {
- public:
-  CallTracker(DrainingService* gate, const grpc::ServerContextBase* context) : gate_(gate), context_(context) {}
-  ~CallTracker() override { gate_->CallEnded(context_); }
-  void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override { methods->Proceed(); }
-
- private:
-  DrainingService* gate_;
-  const grpc::ServerContextBase* context_;
-};
-
-class CallTrackerFactory final : public grpc::experimental::ServerInterceptorFactoryInterface {
- public:
-  explicit CallTrackerFactory(DrainingService* gate) : gate_(gate) {}
-  grpc::experimental::Interceptor* CreateServerInterceptor(grpc::experimental::ServerRpcInfo* info) override {
-    return new CallTracker(gate_, info->server_context());
-  }
-
- private:
-  DrainingService* gate_;
-};
+}  // namespace
 
 absl::StatusOr<std::unique_ptr<Server>> Server::Start(v1::ServerConfig config, ServeOptions options) {
   if (options.poll_interval_s < 0) return absl::InvalidArgumentError("the poll interval must not be negative");
@@ -214,7 +114,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(v1::ServerConfig config, S
   server->observers_->Add(server->statistics_.get());
   if (config.metrics_port() >= 0) {
     ASSIGN_OR_RETURN(server->metrics_endpoint_,
-                     MetricsEndpoint::Start(config.host(), config.metrics_port(), server->metrics_->registry()));
+                     MetricsEndpoint::Start(config.metrics_host(), config.metrics_port(), server->metrics_->registry()));
   }
   server->predictions_ = std::make_unique<runtime::PredictionLog>(config.feedback_log_texts(), config.feedback_window());
   server->repository_ = std::make_unique<registry::Repository>(config.models_dir());
@@ -231,11 +131,12 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(v1::ServerConfig config, S
   server->models_ = std::make_unique<registry::ModelManager>(server->repository_.get(), config.version_policy(),
                                                              server->runtime_.get());
   server->models_->ApplyPolicyToAll(&server->load_failures_);
+  for (const std::string& failure : server->load_failures_) logging::Warning("model_not_loaded", {{"message", failure}});
   if (shared_repository) {
     server->poller_ = std::make_unique<RepositoryPoller>(
         server->models_.get(),
         std::chrono::milliseconds(std::max<int64_t>(1, static_cast<int64_t>(options.poll_interval_s * 1000))),
-        [](const std::string& line) { std::cerr << "textclf-server: " << line << std::endl; });
+        [](const std::string& line) { logging::Info("poll", {{"message", line}}); });
   }
   runtime::RuntimeObserver* observers = server->observers_.get();
   server->uploads_ = std::make_unique<UploadBudget>(config.limits().max_buffered_train_bytes());
@@ -254,15 +155,33 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(v1::ServerConfig config, S
   deps.observer = server->observers_.get();
   deps.limits = config.limits();
   deps.uploads = server->uploads_.get();
+  deps.import_dir = config.import_dir();
+  deps.read_only = config.read_only();
   deps.watchdog = server->watchdog_.get();
+  ASSIGN_OR_RETURN(server->authorizer_,
+                   Authorizer::Create(config.auth_tokens_file(), [](const std::string& line) {
+                     logging::Info("auth", {{"message", line}});
+                   }));
   server->service_ = std::make_unique<ClassifierService>(deps);
-  server->gate_ = std::make_unique<DrainingService>(server->service_.get(), config.limits().max_concurrent_streams());
+  GateOptions gate;
+  gate.max_streams = config.limits().max_concurrent_streams();
+  gate.read_only = config.read_only();
+  gate.authorizer = server->authorizer_.get();
+  server->gate_ = std::make_unique<CallGate>(server->service_.get(), gate);
+
+  ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> credentials, Credentials(config.tls()));
+  const bool tls = !config.tls().cert_file().empty();
+  if (!IsLoopback(config.host()) && !tls && !server->authorizer_->enabled()) {
+    logging::Warning("insecure", {{"message", absl::StrCat(
+        "WARNING: serving ", config.host(), " in plaintext with no authentication: anyone who can reach port ",
+        config.port(), " can train, overwrite and delete every model. Set --tls-cert/--tls-key and --auth-tokens, "
+        "or --host 127.0.0.1")}});
+  }
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(absl::StrCat(config.host(), ":", config.port()), grpc::InsecureServerCredentials(),
-                           &server->port_);
+  builder.AddListeningPort(absl::StrCat(config.host(), ":", config.port()), credentials, &server->port_);
   // gRPC shares ports (SO_REUSEPORT) by default: a second server on a busy port would start and
   // silently split the connections. Refuse instead.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);

@@ -46,8 +46,9 @@ struct ServeOptions {
   double max_connection_age_grace_s = 0;
 };
 
+class Authorizer;
+class CallGate;
 class ClassifierService;
-class DrainingService;
 class RepositoryPoller;
 class StreamWatchdog;
 class MetricsEndpoint;
@@ -100,8 +101,9 @@ class Server {
   std::unique_ptr<registry::ModelManager> models_;
   std::unique_ptr<RepositoryPoller> poller_;
   std::unique_ptr<JobPool> jobs_;
+  std::unique_ptr<Authorizer> authorizer_;
   std::unique_ptr<ClassifierService> service_;
-  std::unique_ptr<DrainingService> gate_;  // what gRPC serves: service_ behind the drain's gate
+  std::unique_ptr<CallGate> gate_;  // what gRPC serves: service_ behind the gate (drain, auth, limits)
   std::unique_ptr<grpc::Server> grpc_server_;
   bool shut_down_ = false;
   bool drained_once_ = false;

@@ -22,7 +22,10 @@ absl::StatusOr<v1::ServerConfig> ResolveServerConfig(v1::ServerConfig config) {
   if (config.port() < 0 || config.port() > 65535) {
     return absl::InvalidArgumentError(absl::StrCat("port must be in [0, 65535], got ", config.port()));
   }
-  if (config.host().empty()) config.set_host("0.0.0.0");
+  // Loopback unless told otherwise: a server reachable from the network is a decision.
+  if (config.host().empty()) config.set_host("127.0.0.1");
+  if (config.metrics_host().empty()) config.set_metrics_host("127.0.0.1");
+  if (config.tls().reload_interval_s() < 0) return absl::InvalidArgumentError("tls.reload_interval_s must not be negative");
   if (config.threads() < 0) return absl::InvalidArgumentError("threads must not be negative");
   v1::ServerLimits* limits = config.mutable_limits();
   if (limits->max_text_bytes() == 0) limits->set_max_text_bytes(65536);

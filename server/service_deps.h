@@ -26,6 +26,8 @@ struct ServiceDeps {
   UploadBudget* uploads = nullptr;               // memory of examples buffered by all uploads
   StreamWatchdog* watchdog = nullptr;            // cancels streams that stop sending
   v1::ServerLimits limits;                       // resolved: every field set
+  std::string import_dir;                        // where training configs may name files; empty: nowhere
+  bool read_only = false;                        // Evaluate records nothing
 };
 
 }  // namespace textclf::server

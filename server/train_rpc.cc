@@ -9,7 +9,9 @@
 #include "core/jobs/training_set_builder.h"
 #include "core/registry/repository.h"
 #include "server/classifier_service.h"
+#include "server/call_note.h"
 #include "server/grpc_status.h"
+#include "server/import_paths.h"
 #include "server/job_stream.h"
 
 namespace textclf::server {
@@ -46,8 +48,10 @@ grpc::Status ClassifierService::Train(grpc::ServerContext* context,
   if (!request.has_start()) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "the first message must be a TrainStart");
   }
-  const v1::TrainStart start = request.start();
+  v1::TrainStart start = request.start();
+  NoteTarget(start.model());
   if (absl::Status s = ValidateStart(start); !s.ok()) return ToGrpcStatus(s);
+  if (absl::Status s = ResolveImportPaths(deps_.import_dir, start.mutable_config()); !s.ok()) return ToGrpcStatus(s);
   if (absl::Status s = CheckJobMemory(start.family(), start.config(), deps_.limits.max_job_memory_bytes()); !s.ok()) {
     return ToGrpcStatus(s);
   }
@@ -94,6 +98,7 @@ grpc::Status ClassifierService::Train(grpc::ServerContext* context,
     return ToGrpcStatus(outcome.status());
   }
   const int64_t version = outcome->manifest.version();
+  NoteTarget(start.model(), version);
   v1::TrainResponse response;
   v1::TrainResult* result = response.mutable_result();
   result->set_version(version);

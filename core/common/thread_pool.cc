@@ -3,8 +3,9 @@
 #include <algorithm>
 #include <atomic>
 #include <exception>
-#include <iostream>
 #include <memory>
+
+#include "core/common/warnings.h"
 
 namespace textclf {
 
@@ -55,9 +56,9 @@ void ThreadPool::RunGuarded(const std::function<void()>& task) {
   try {
     task();
   } catch (const std::exception& e) {
-    std::cerr << "textclf: a pool task failed: " << e.what() << std::endl;
+    Warn("pool_task_failed", e.what());
   } catch (...) {
-    std::cerr << "textclf: a pool task failed with an unknown exception" << std::endl;
+    Warn("pool_task_failed", "unknown exception");
   }
 }
 

@@ -1,8 +1,7 @@
 #include "core/jobs/job_pool.h"
 
-#include <iostream>
-
 #include "absl/strings/str_cat.h"
+#include "core/common/warnings.h"
 
 namespace textclf {
 
@@ -104,9 +103,9 @@ void JobPool::Worker() {
     try {
       job.run();
     } catch (const std::exception& e) {
-      std::cerr << "textclf: a " << job.kind << " job failed: " << e.what() << std::endl;
+      Warn("job_failed", absl::StrCat("a ", job.kind, " job failed: ", e.what()));
     } catch (...) {
-      std::cerr << "textclf: a " << job.kind << " job failed with an unknown exception" << std::endl;
+      Warn("job_failed", absl::StrCat("a ", job.kind, " job failed with an unknown exception"));
     }
     std::lock_guard<std::mutex> lock(mu_);
     --running_;

@@ -2,9 +2,9 @@
 
 #include <algorithm>
 #include <cstring>
-#include <iostream>
 
 #include "absl/strings/str_cat.h"
+#include "core/common/warnings.h"
 
 namespace textclf::runtime {
 namespace {
@@ -311,7 +311,7 @@ void DynamicBatcher::Finish(InferenceRequest& request) {
     request.on_done(request);
   } catch (const std::exception& e) {
     // The caller's answer failed (e.g. an allocation); the runtime thread must survive it.
-    std::cerr << "textclf: answering a request of model \"" << model_->name() << "\" failed: " << e.what() << std::endl;
+    Warn("answer_failed", absl::StrCat("answering a request of model \"", model_->name(), "\" failed: ", e.what()));
   }
 }
 

@@ -26,9 +26,10 @@ std::string_view BearerToken(const grpc::ServerContextBase& context) {
   const auto& metadata = context.client_metadata();
   auto it = metadata.find("authorization");
   if (it == metadata.end()) return {};
-  std::string_view value(it->second.data(), it->second.size());
+  absl::string_view value(it->second.data(), it->second.size());
   if (value.size() < 7 || !absl::EqualsIgnoreCase(value.substr(0, 7), "bearer ")) return {};
-  return absl::StripLeadingAsciiWhitespace(value.substr(7));
+  absl::string_view token = absl::StripLeadingAsciiWhitespace(value.substr(7));
+  return std::string_view(token.data(), token.size());
 }
 
 }  // namespace
@@ -72,7 +73,7 @@ std::shared_ptr<const TokenTable> Authorizer::Current() {
   }
   // Changed (or gone): read it again; a bad file keeps the table that worked.
   if (absl::Status s = Load(); !s.ok()) {
-    if (log_) log_(absl::StrCat("the token file could not be reloaded, the previous one stays in force: ", s.message()));
+    if (log_) log_(absl::StrCat("the token file could not be reloaded, the previous one stays in force: ", std::string(s.message())));
   } else if (log_) {
     log_(absl::StrCat("reloaded the token file ", path_.string()));
   }
@@ -99,12 +100,12 @@ absl::StatusOr<Identity> Authorizer::Authorize(const grpc::ServerContextBase& co
   }
   if (identity.role == Role::kNone) {
     return absl::UnauthenticatedError(absl::StrCat(
-        method, " needs credentials: send `authorization: Bearer TOKEN` metadata (textclf --token-file, or TEXTCLF_TOKEN) "
+        std::string(method), " needs credentials: send `authorization: Bearer TOKEN` metadata (textclf --token-file, or TEXTCLF_TOKEN) "
                 "with a token the server's --auth-tokens file lists"));
   }
   if (identity.role < needed) {
-    return absl::PermissionDeniedError(absl::StrCat(method, " needs the ", RoleName(needed), " role; ", identity.name,
-                                                    " has the ", RoleName(identity.role), " role"));
+    return absl::PermissionDeniedError(absl::StrCat(std::string(method), " needs the ", std::string(RoleName(needed)), " role; ",
+                                                    identity.name, " has the ", std::string(RoleName(identity.role)), " role"));
   }
   return identity;
 }

@@ -37,17 +37,18 @@ std::string_view RoleName(Role role) {
 
 absl::StatusOr<TokenTable> TokenTable::Parse(std::string_view text, std::string_view source) {
   if (text.size() > kMaxFileBytes) {
-    return absl::InvalidArgumentError(absl::StrCat(source, " is larger than ", kMaxFileBytes, " bytes"));
+    return absl::InvalidArgumentError(absl::StrCat(std::string(source), " is larger than ", kMaxFileBytes, " bytes"));
   }
   TokenTable table;
   int line_number = 0;
-  for (std::string_view line : absl::StrSplit(text, '\n')) {
+  // abseil's string functions take absl::string_view, which is not std::string_view here.
+  for (absl::string_view line : absl::StrSplit(absl::string_view(text.data(), text.size()), '\n')) {
     ++line_number;
-    const std::string where = absl::StrCat(source, ":", line_number, ": ");
-    if (const size_t hash = line.find('#'); hash != std::string_view::npos) line = line.substr(0, hash);
+    const std::string where = absl::StrCat(std::string(source), ":", line_number, ": ");
+    if (const size_t hash = line.find('#'); hash != absl::string_view::npos) line = line.substr(0, hash);
     line = absl::StripAsciiWhitespace(line);
     if (line.empty()) continue;
-    std::vector<std::string_view> fields = absl::StrSplit(line, absl::ByAnyChar(" \t"), absl::SkipEmpty());
+    std::vector<absl::string_view> fields = absl::StrSplit(line, absl::ByAnyChar(" \t"), absl::SkipEmpty());
     if (fields.size() != 2) return absl::InvalidArgumentError(absl::StrCat(where, "expected ROLE TOKEN"));
     Role role = Role::kNone;
     if (fields[0] == "client") role = Role::kClient;
@@ -55,10 +56,10 @@ absl::StatusOr<TokenTable> TokenTable::Parse(std::string_view text, std::string_
     if (role == Role::kNone) {
       return absl::InvalidArgumentError(absl::StrCat(where, "the role must be client or admin"));
     }
-    std::string_view value = fields[1];
+    absl::string_view value = fields[1];
     if (value.size() > kMaxFieldBytes) return absl::InvalidArgumentError(absl::StrCat(where, "the entry is too long"));
     if (table.size() >= kMaxEntries) {
-      return absl::InvalidArgumentError(absl::StrCat(source, " has more than ", kMaxEntries, " entries"));
+      return absl::InvalidArgumentError(absl::StrCat(std::string(source), " has more than ", kMaxEntries, " entries"));
     }
     if (absl::ConsumePrefix(&value, "cert:")) {
       if (value.empty()) return absl::InvalidArgumentError(absl::StrCat(where, "cert: needs a common name"));
@@ -76,7 +77,7 @@ absl::StatusOr<TokenTable> TokenTable::Parse(std::string_view text, std::string_
       if (value.size() < 16) {
         return absl::InvalidArgumentError(absl::StrCat(where, "a token needs at least 16 characters"));
       }
-      table.tokens_.push_back({role, DigestOf(value)});
+      table.tokens_.push_back({role, DigestOf(std::string_view(value.data(), value.size()))});
     }
   }
   return table;
@@ -92,7 +93,7 @@ Identity TokenTable::ForToken(std::string_view token) const {
     if (match && entry.role > role) role = entry.role;
   }
   if (role == Role::kNone) return {};
-  return {role, absl::StrCat("token:", absl::BytesToHexString(std::string_view(
+  return {role, absl::StrCat("token:", absl::BytesToHexString(absl::string_view(
                                            reinterpret_cast<const char*>(digest.data()), 4)))};
 }
 
@@ -102,7 +103,7 @@ Identity TokenTable::ForCertificate(std::string_view common_name) const {
     if (entry.common_name == common_name && entry.role > role) role = entry.role;
   }
   if (role == Role::kNone) return {};
-  return {role, absl::StrCat("cert:", common_name)};
+  return {role, absl::StrCat("cert:", std::string(common_name))};
 }
 
 }  // namespace textclf::server

@@ -74,7 +74,9 @@ v1::EncoderConfig TinyEncoder(const std::filesystem::path& vocab_file) {
 TEST(XClassEndToEnd, ClassNamesAndUnlabeledTextsBecomeAServedClassifier) {
   TempDir root;
   ASSERT_TRUE(WriteFileDurably(root.path() / "vocab.txt", Vocabulary()).ok());
-  auto server = TestServer::Start(root.path() / "models");
+  // The vocabulary is a file on the server: allowed under the import folder only.
+  auto server = TestServer::Start(root.path() / "models",
+                                  [&](v1::ServerConfig& c) { c.set_import_dir(root.path().string()); });
   ASSERT_NE(server, nullptr);
   const Labeled unlabeled = Corpus(150, 1, /*with_labels=*/false);
 
@@ -135,7 +137,9 @@ TEST(XClassEndToEnd, ClassNamesAndUnlabeledTextsBecomeAServedClassifier) {
 TEST(XClassEndToEnd, PretrainsAnEncoderWhenNoneIsNamed) {
   TempDir root;
   ASSERT_TRUE(WriteFileDurably(root.path() / "vocab.txt", Vocabulary()).ok());
-  auto server = TestServer::Start(root.path() / "models");
+  // The vocabulary is a file on the server: allowed under the import folder only.
+  auto server = TestServer::Start(root.path() / "models",
+                                  [&](v1::ServerConfig& c) { c.set_import_dir(root.path().string()); });
   ASSERT_NE(server, nullptr);
   v1::TrainStart xclass;
   xclass.set_model("topics");
