@@ -52,26 +52,6 @@ fs::file_time_type NewestWriteTime(const fs::path& root) {
 
 }  // namespace
 
-absl::Status ValidateModelName(std::string_view name) {
-  if (name.empty()) return absl::InvalidArgumentError("the model name is empty");
-  if (name.size() > 128) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("the model name is ", name.size(), " characters long; the limit is 128"));
-  }
-  auto ok_char = [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '-' || c == '.';
-  };
-  bool ok = (name[0] != '.' && name[0] != '-' && name[0] != '_');
-  for (char c : name) ok = ok && ok_char(c);
-  if (!ok) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "invalid model name \"", std::string(name),
-        "\": use letters, digits, '_', '-' and '.', starting with a letter or digit"));
-  }
-  return absl::OkStatus();
-}
-
 Repository::Repository(fs::path root) : root_(std::move(root)) {}
 
 fs::path Repository::VersionDir(std::string_view name, int64_t version) const {

@@ -13,6 +13,7 @@
 
 #include "absl/status/statusor.h"
 #include "core/model/model_files.h"
+#include "core/model/names.h"
 #include "textclf/v1/model.pb.h"
 
 namespace textclf::registry {
@@ -20,9 +21,8 @@ namespace textclf::registry {
 inline constexpr char kManifestFile[] = "manifest.json";
 inline constexpr char kMetricsFile[] = "metrics.json";
 
-// Model names: 1-128 characters of [A-Za-z0-9_.-], starting with a letter or digit, so that a
-// name is always one safe path component.
-absl::Status ValidateModelName(std::string_view name);
+// The naming rule (core/model/names.h), where the registry's users have always found it.
+using ::textclf::ValidateModelName;
 
 class Repository {
  public:
