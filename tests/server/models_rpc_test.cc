@@ -175,5 +175,17 @@ TEST_F(ModelsRpcTest, ListModelsListsEveryModelByName) {
   }
 }
 
+TEST_F(ModelsRpcTest, UnboundedModelNamesAreInvalidArgumentEverywhere) {
+  const std::string huge(8 << 20, 'm');
+  for (const grpc::Status& s : {GetModel(server_->stub(), huge).status, LoadModel(server_->stub(), huge, 0).status,
+                                UnloadModel(server_->stub(), huge, 0).status,
+                                DeleteModel(server_->stub(), huge, 0).status,
+                                Classify(server_->stub(), huge, kTexts).status}) {
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << Describe(s);
+    EXPECT_LT(s.error_message().size(), 300u);
+  }
+  EXPECT_EQ(GetModel(server_->stub(), "a/b").status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+}
+
 }  // namespace
 }  // namespace textclf::testing

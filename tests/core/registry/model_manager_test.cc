@@ -1,6 +1,15 @@
 #include "core/registry/model_manager.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include <chrono>
+#include <future>
+#include <thread>
 
 #include "core/common/files.h"
 #include "tests/core/registry/registry_test_support.h"
@@ -128,6 +137,36 @@ TEST_F(ModelManagerTest, UnknownModelsAreNotFound) {
   EXPECT_EQ(models.Get("nope", 0).status().code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(models.Describe("nope").status().code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(models.Get("../x", 0).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(ModelManagerTest, UnboundedNamesAreRefusedBeforeAnyLookup) {
+  PublishSmallModel(repo_, "a");
+  ModelManager models(&repo_, Latest(1));
+  const std::string huge(8 << 20, 'n');
+  EXPECT_EQ(models.Get(huge, 0).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(models.Load(huge, 0).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(models.Unload(huge, 0).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(models.Delete(huge, 0).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(models.Describe(huge).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(models.ApplyPolicy(huge).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(models.LoadDetached(huge, 1).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_LT(models.Load(huge, 0).status().message().size(), 200u);
+  EXPECT_EQ(models.model_lock_count(), 0u);
+}
+
+TEST_F(ModelManagerTest, NamesWithoutAModelLeaveNoLockBehind) {
+  PublishSmallModel(repo_, "a");
+  ModelManager models(&repo_, Latest(1));
+  for (int i = 0; i < 1000; ++i) {
+    const std::string name = "nosuch-" + std::to_string(i);
+    EXPECT_EQ(models.Load(name, 0).status().code(), absl::StatusCode::kNotFound);
+    EXPECT_EQ(models.Unload(name, 0).status().code(), absl::StatusCode::kNotFound);
+    EXPECT_EQ(models.Delete(name, 0).status().code(), absl::StatusCode::kNotFound);
+    (void)models.ApplyPolicy(name);
+  }
+  ASSERT_TRUE(models.Load("a", 0).ok());
+  ASSERT_TRUE(models.Unload("a", 0).ok());
+  EXPECT_EQ(models.model_lock_count(), 0u);
 }
 
 }  // namespace
