@@ -249,6 +249,9 @@ absl::StatusOr<v1::MetricsRecord> Repository::ReadMetrics(std::string_view name,
 
 absl::Status Repository::RecordMetrics(std::string_view name, int64_t version,
                                        const v1::EvalMetrics& metrics) {
+  // The data set name becomes a key of metrics.json and a metric label: one bounded rule.
+  RETURN_IF_ERROR(ValidateModelName(name));
+  RETURN_IF_ERROR(ValidateDatasetName(metrics.dataset()));
   std::lock_guard<std::mutex> lock(metrics_mu_);
   const fs::path dir = VersionDir(name, version);
   std::error_code ec;
@@ -256,7 +259,20 @@ absl::Status Repository::RecordMetrics(std::string_view name, int64_t version,
     return absl::NotFoundError(absl::StrCat("model \"", std::string(name), "\" has no version ", version));
   }
   ASSIGN_OR_RETURN(v1::MetricsRecord record, ReadMetrics(name, version));
-  (*record.mutable_by_dataset())[metrics.dataset()] = metrics;
+  auto& by_dataset = *record.mutable_by_dataset();
+  by_dataset[metrics.dataset()] = metrics;
+  while (by_dataset.size() > static_cast<size_t>(kMaxDatasetsPerVersion)) {
+    auto oldest = by_dataset.end();
+    for (auto it = by_dataset.begin(); it != by_dataset.end(); ++it) {
+      if (it->first == metrics.dataset()) continue;
+      if (oldest == by_dataset.end() || it->second.evaluated_at().seconds() < oldest->second.evaluated_at().seconds() ||
+          (it->second.evaluated_at().seconds() == oldest->second.evaluated_at().seconds() &&
+           it->second.evaluated_at().nanos() < oldest->second.evaluated_at().nanos())) {
+        oldest = it;
+      }
+    }
+    by_dataset.erase(oldest);
+  }
   return ReplaceFileAtomically(dir / kMetricsFile, ToJson(record));
 }
 

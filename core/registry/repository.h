@@ -60,6 +60,8 @@ class Repository {
   absl::Status DeleteVersion(std::string_view name, int64_t version);
 
   absl::StatusOr<v1::MetricsRecord> ReadMetrics(std::string_view name, int64_t version) const;
+  // Records `metrics` under its data set name (ValidateDatasetName), keeping the
+  // kMaxDatasetsPerVersion most recently evaluated data sets.
   absl::Status RecordMetrics(std::string_view name, int64_t version, const v1::EvalMetrics& metrics);
 
  private:

@@ -8,16 +8,19 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <regex>
 #include <thread>
 
 #include "tests/server/server_test_support.h"
+#include "tests/support/synthetic_corpus.h"
 #include "tests/support/test_support.h"
 
 namespace textclf::testing {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 std::string HttpGet(int port, const std::string& path) {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -148,6 +151,18 @@ TEST_F(RuntimeRpcTest, FeedbackRejectsUnknownRequestsAndLabels) {
   bad_index.set_true_label("news");
   bad_index.set_index(5);
   EXPECT_EQ(server_->stub().Feedback(&c3, bad_index, &response).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+TEST_F(RuntimeRpcTest, AnUnboundedDatasetNameReachesNeitherMetricsNorDisk) {
+  for (const std::string& dataset : {std::string(8 << 20, 'd'), std::string("with space"), std::string("a\nb")}) {
+    EvaluateCall call = Evaluate(server_->stub(), "cb", 0, dataset, ClickbaitTestSlice(5));
+    EXPECT_EQ(call.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << Describe(call.status);
+    EXPECT_LT(call.status.error_message().size(), 300u);
+  }
+  const std::string scrape = HttpGet(server_->server().metrics_port(), "/metrics");
+  EXPECT_LT(scrape.size(), size_t{1} << 20);
+  EXPECT_THAT(scrape, Not(HasSubstr("dataset=")));
+  EXPECT_TRUE(ReadTree(root_.path() / "cb").count("1/metrics.json") == 0) << "nothing was recorded";
 }
 
 TEST_F(RuntimeRpcTest, ModelStatisticsMatchesTheTraffic) {

@@ -2,7 +2,18 @@
 
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <gmock/gmock.h>
+
+#include <atomic>
+#include <chrono>
 #include <fstream>
+#include <future>
+#include <set>
+#include <thread>
 
 #include "core/common/files.h"
 #include "core/common/proto_json.h"
@@ -12,6 +23,20 @@
 namespace textclf::registry {
 namespace {
 namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+
+// Runs `fn` on a thread. If it is still running after 10 s, it is blocked on the FIFO: the test
+// fails, and opening the FIFO for writing lets it return.
+template <typename Fn>
+auto WithoutBlockingOn(const fs::path& fifo, Fn fn) {
+  auto result = std::async(std::launch::async, fn);
+  if (result.wait_for(std::chrono::seconds(10)) != std::future_status::ready) {
+    ADD_FAILURE() << "blocked reading the FIFO " << fifo;
+    const int fd = ::open(fifo.c_str(), O_WRONLY | O_NONBLOCK);
+    if (fd >= 0) ::close(fd);
+  }
+  return result.get();
+}
 
 class RepositoryTest : public ::testing::Test {
  protected:
@@ -130,6 +155,42 @@ TEST_F(RepositoryTest, UnknownModelsAndVersionsAreNotFound) {
   EXPECT_EQ(repo_.ListVersions("nope").status().code(), absl::StatusCode::kNotFound);
   PublishSmallModel(repo_, "news");
   EXPECT_EQ(repo_.ReadManifest("news", 9).status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(RepositoryTest, RecordMetricsRefusesUnboundedDatasetNames) {
+  PublishSmallModel(repo_, "news");
+  v1::EvalMetrics metrics;
+  for (const std::string& name : std::vector<std::string>{std::string(8 << 20, 'd'), std::string("a b"), std::string("../x")}) {
+    metrics.set_dataset(name);
+    absl::Status s = repo_.RecordMetrics("news", 1, metrics);
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_LT(s.message().size(), 300u);
+  }
+  EXPECT_FALSE(fs::exists(repo_.VersionDir("news", 1) / kMetricsFile));
+  metrics.set_dataset("holdout");
+  EXPECT_EQ(repo_.RecordMetrics(std::string(200, 'n'), 1, metrics).code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(RepositoryTest, MetricsKeepTheMostRecentlyEvaluatedDatasets) {
+  PublishSmallModel(repo_, "news");
+  const int total = kMaxDatasetsPerVersion + 4;
+  for (int i = 0; i < total; ++i) {
+    v1::EvalMetrics metrics;
+    metrics.set_dataset("set" + std::to_string(i));
+    metrics.mutable_evaluated_at()->set_seconds(1000 + i);
+    ASSERT_TRUE(repo_.RecordMetrics("news", 1, metrics).ok());
+  }
+  // Evaluating a kept data set again replaces it and drops nothing.
+  v1::EvalMetrics again;
+  again.set_dataset("set10");
+  again.mutable_evaluated_at()->set_seconds(5000);
+  ASSERT_TRUE(repo_.RecordMetrics("news", 1, again).ok());
+  auto record = repo_.ReadMetrics("news", 1);
+  ASSERT_TRUE(record.ok());
+  EXPECT_EQ(record->by_dataset().size(), static_cast<size_t>(kMaxDatasetsPerVersion));
+  for (int i = 0; i < total; ++i) {
+    EXPECT_EQ(record->by_dataset().contains("set" + std::to_string(i)), i >= 4) << i;
+  }
 }
 
 }  // namespace
