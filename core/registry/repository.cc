@@ -11,12 +11,19 @@
 #include "core/common/proto_json.h"
 #include "core/common/sha256.h"
 #include "core/common/status_macros.h"
+#include "core/registry/regular_file.h"
 #include "google/protobuf/util/time_util.h"
 
 namespace textclf::registry {
 namespace fs = std::filesystem;
 
 namespace {
+
+// Generous for what this server writes (a manifest lists files; metrics.json at most
+// kMaxDatasetsPerVersion evaluations of at most kMaxClasses classes), small enough that a
+// planted file cannot exhaust memory.
+constexpr uint64_t kMaxManifestBytes = uint64_t{64} << 20;
+constexpr uint64_t kMaxMetricsBytes = uint64_t{256} << 20;
 
 std::string RandomSuffix() {
   static thread_local std::mt19937_64 rng(std::random_device{}());
@@ -175,12 +182,13 @@ absl::StatusOr<std::vector<int64_t>> Repository::ListVersions(std::string_view n
 absl::StatusOr<v1::Manifest> Repository::ReadManifest(std::string_view name, int64_t version) const {
   RETURN_IF_ERROR(ValidateModelName(name));
   const fs::path path = VersionDir(name, version) / kManifestFile;
-  auto json = ReadFile(path);
+  auto json = ReadSmallRegularFile(VersionDir(name, version), kManifestFile, kMaxManifestBytes);
   if (!json.ok()) {
     if (absl::IsNotFound(json.status())) {
       return absl::NotFoundError(
           absl::StrCat("model \"", std::string(name), "\" has no version ", version));
     }
+    if (absl::IsFailedPrecondition(json.status())) return absl::DataLossError(std::string(json.status().message()));
     return json.status();
   }
   v1::Manifest manifest;
@@ -194,25 +202,44 @@ absl::StatusOr<v1::Manifest> Repository::ReadManifest(std::string_view name, int
 }
 
 absl::StatusOr<ModelFiles> Repository::ReadVerifiedFiles(const v1::Manifest& manifest) const {
+  RETURN_IF_ERROR(ValidateModelName(manifest.name()));
   ModelFiles files;
   const fs::path dir = VersionDir(manifest.name(), manifest.version());
+  // Every path is checked before any file is read, so a hostile manifest costs no I/O.
+  for (const v1::FileEntry& entry : manifest.files()) {
+    if (absl::Status s = ValidateManifestPath(entry.path()); !s.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("manifest of ", manifest.name(), " version ", manifest.version(),
+                                                     ": ", std::string(s.message())));
+    }
+    // Listing one file twice would read it twice into memory.
+    if (!files.contents.emplace(entry.path(), std::string()).second) {
+      return absl::InvalidArgumentError(absl::StrCat("manifest of ", manifest.name(), " version ", manifest.version(),
+                                                     " lists the file ", entry.path(), " twice"));
+    }
+  }
   for (const v1::FileEntry& entry : manifest.files()) {
     const fs::path path = dir / entry.path();
-    auto content = ReadFile(path);
-    if (!content.ok()) {
+    auto file = RegularFile::OpenBeneath(dir, entry.path());
+    if (!file.ok()) {
       return absl::DataLossError(absl::StrCat("model file ", path.string(), " is missing or unreadable: ",
-                                              std::string(content.status().message())));
+                                              std::string(file.status().message())));
     }
-    if (content->size() != entry.size_bytes()) {
-      return absl::DataLossError(absl::StrCat("model file ", path.string(), " has ", content->size(),
+    // The size is checked before reading, so a file grown huge is never read into memory.
+    if (file->size() != entry.size_bytes()) {
+      return absl::DataLossError(absl::StrCat("model file ", path.string(), " has ", file->size(),
                                               " bytes, the manifest says ", entry.size_bytes(),
                                               " (truncated or replaced)"));
+    }
+    auto content = file->Read();
+    if (!content.ok()) {
+      return absl::DataLossError(absl::StrCat("model file ", path.string(), " is unreadable: ",
+                                              std::string(content.status().message())));
     }
     if (Sha256Hex(*content) != entry.sha256()) {
       return absl::DataLossError(
           absl::StrCat("model file ", path.string(), " is corrupt: its SHA-256 does not match the manifest"));
     }
-    files.contents.emplace(entry.path(), std::move(*content));
+    files.contents[entry.path()] = std::move(*content);
   }
   return files;
 }
@@ -236,9 +263,10 @@ absl::Status Repository::DeleteVersion(std::string_view name, int64_t version) {
 }
 
 absl::StatusOr<v1::MetricsRecord> Repository::ReadMetrics(std::string_view name, int64_t version) const {
+  RETURN_IF_ERROR(ValidateModelName(name));
   v1::MetricsRecord record;
   const fs::path path = VersionDir(name, version) / kMetricsFile;
-  auto json = ReadFile(path);
+  auto json = ReadSmallRegularFile(VersionDir(name, version), kMetricsFile, kMaxMetricsBytes);
   if (!json.ok()) {
     if (absl::IsNotFound(json.status())) return record;
     return json.status();

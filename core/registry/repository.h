@@ -53,7 +53,8 @@ class Repository {
 
   absl::StatusOr<v1::Manifest> ReadManifest(std::string_view name, int64_t version) const;
   // Reads every file the manifest lists and checks its size and SHA-256; a mismatch is
-  // DATA_LOSS naming the file.
+  // DATA_LOSS naming the file. A path leaving the version folder is INVALID_ARGUMENT; a listed
+  // file that is not a regular one (a link, a FIFO) is DATA_LOSS, and is never opened for reading.
   absl::StatusOr<ModelFiles> ReadVerifiedFiles(const v1::Manifest& manifest) const;
 
   // Removes one version atomically: renamed out of sight first, then deleted.

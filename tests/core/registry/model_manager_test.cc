@@ -169,5 +169,33 @@ TEST_F(ModelManagerTest, NamesWithoutAModelLeaveNoLockBehind) {
   EXPECT_EQ(models.model_lock_count(), 0u);
 }
 
+TEST_F(ModelManagerTest, AFifoModelFileFailsItsVersionAndTheModelCanStillBeDeleted) {
+  PublishSmallModel(repo_, "good");
+  v1::Manifest bad = PublishSmallModel(repo_, "bad");
+  const auto victim = repo_.VersionDir("bad", 1) / bad.files(0).path();
+  std::filesystem::remove(victim);
+  ASSERT_EQ(::mkfifo(victim.c_str(), 0644), 0);
+  ModelManager models(&repo_, Latest(1));
+  auto run = std::async(std::launch::async, [&] {
+    std::vector<std::string> failures;
+    models.ApplyPolicyToAll(&failures);
+    auto deleted = models.Delete("bad", 0);
+    return std::make_pair(failures, deleted.status());
+  });
+  if (run.wait_for(std::chrono::seconds(20)) != std::future_status::ready) {
+    ADD_FAILURE() << "loading blocked on the FIFO";
+    for (int i = 0; i < 2; ++i) {  // the load at start, then the one Delete makes
+      const int fd = ::open(victim.c_str(), O_WRONLY | O_NONBLOCK);
+      if (fd >= 0) ::close(fd);
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+  }
+  auto [failures, deleted] = run.get();
+  ASSERT_EQ(failures.size(), 1u);
+  EXPECT_THAT(failures[0], ::testing::HasSubstr("not a regular file"));
+  EXPECT_TRUE(deleted.ok()) << deleted;
+  EXPECT_TRUE(models.Get("good", 0).ok());
+}
+
 }  // namespace
 }  // namespace textclf::registry

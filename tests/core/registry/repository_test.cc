@@ -157,6 +157,61 @@ TEST_F(RepositoryTest, UnknownModelsAndVersionsAreNotFound) {
   EXPECT_EQ(repo_.ReadManifest("news", 9).status().code(), absl::StatusCode::kNotFound);
 }
 
+TEST_F(RepositoryTest, ManifestPathsOutsideTheVersionFolderAreRefusedBeforeAnyRead) {
+  v1::Manifest m = PublishSmallModel(repo_, "news");
+  ASSERT_TRUE(WriteFileDurably(dir_.path() / "secret", "secret").ok());
+  for (const std::string& path : std::vector<std::string>{"../../secret", (dir_.path() / "secret").string(), "dicts//x", "./x", ""}) {
+    v1::Manifest edited = m;
+    edited.mutable_files(0)->set_path(path);
+    auto files = repo_.ReadVerifiedFiles(edited);
+    EXPECT_EQ(files.status().code(), absl::StatusCode::kInvalidArgument) << path << ": " << files.status();
+    EXPECT_THAT(files.status().message(), HasSubstr("relative paths inside the version folder"));
+  }
+  v1::Manifest twice = m;
+  *twice.add_files() = m.files(0);
+  EXPECT_EQ(repo_.ReadVerifiedFiles(twice).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(RepositoryTest, AFifoListedAsAModelFileIsDataLossWithoutBlocking) {
+  v1::Manifest m = PublishSmallModel(repo_, "news");
+  const fs::path victim = repo_.VersionDir("news", 1) / m.files(0).path();
+  fs::remove(victim);
+  ASSERT_EQ(::mkfifo(victim.c_str(), 0644), 0);
+  absl::Status s = WithoutBlockingOn(victim, [&] { return repo_.ReadVerifiedFiles(m).status(); });
+  EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss) << s;
+  EXPECT_THAT(s.message(), HasSubstr(m.files(0).path()));
+  EXPECT_THAT(s.message(), HasSubstr("not a regular file"));
+  // A FIFO in place of the manifest or the metrics blocks nothing either.
+  const fs::path manifest = repo_.VersionDir("news", 1) / kManifestFile;
+  const fs::path metrics = repo_.VersionDir("news", 1) / kMetricsFile;
+  fs::remove(manifest);
+  ASSERT_EQ(::mkfifo(manifest.c_str(), 0644), 0);
+  ASSERT_EQ(::mkfifo(metrics.c_str(), 0644), 0);
+  EXPECT_EQ(WithoutBlockingOn(manifest, [&] { return repo_.ReadManifest("news", 1).status(); }).code(),
+            absl::StatusCode::kDataLoss);
+  EXPECT_FALSE(WithoutBlockingOn(metrics, [&] { return repo_.ReadMetrics("news", 1).status(); }).ok());
+}
+
+TEST_F(RepositoryTest, ALinkListedAsAModelFileIsNotFollowed) {
+  v1::Manifest m = PublishSmallModel(repo_, "news");
+  const fs::path victim = repo_.VersionDir("news", 1) / m.files(0).path();
+  const fs::path elsewhere = dir_.path() / "elsewhere.bin";
+  fs::rename(victim, elsewhere);
+  fs::create_symlink(elsewhere, victim);
+  auto files = repo_.ReadVerifiedFiles(m);
+  EXPECT_EQ(files.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(files.status().message(), HasSubstr("not a regular file"));
+}
+
+TEST_F(RepositoryTest, AFileGrownPastItsManifestSizeIsRefusedUnread) {
+  v1::Manifest m = PublishSmallModel(repo_, "news");
+  const fs::path victim = repo_.VersionDir("news", 1) / m.files(0).path();
+  fs::resize_file(victim, uint64_t{1} << 40);  // sparse: a terabyte that was never written
+  auto files = repo_.ReadVerifiedFiles(m);
+  EXPECT_EQ(files.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(files.status().message(), HasSubstr("1099511627776 bytes, the manifest says"));
+}
+
 TEST_F(RepositoryTest, RecordMetricsRefusesUnboundedDatasetNames) {
   PublishSmallModel(repo_, "news");
   v1::EvalMetrics metrics;
