@@ -1,16 +1,21 @@
 #include "core/registry/repository.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstdio>
 #include <cstring>
 #include <random>
 
+#include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "core/common/files.h"
 #include "core/common/proto_json.h"
 #include "core/common/sha256.h"
 #include "core/common/status_macros.h"
+#include "core/registry/file_lock.h"
 #include "core/registry/regular_file.h"
 #include "google/protobuf/util/time_util.h"
 
@@ -124,31 +129,65 @@ absl::StatusOr<v1::Manifest> Repository::Publish(const fs::path& staging, std::s
   *manifest.mutable_created_at() = google::protobuf::util::TimeUtil::GetCurrentTime();
 
   std::lock_guard<std::mutex> lock(publish_mu_);
-  const fs::path model_dir = root_ / std::string(name);
-  fs::create_directories(model_dir, ec);
-  if (ec) return absl::InternalError(absl::StrCat("cannot create ", model_dir.string(), ": ", ec.message()));
+  ASSIGN_OR_RETURN(FileLock model_lock, LockModel(name));
+  // Under the lock that deletes take too: deleting the model's last version removes its folder,
+  // which must not happen between here and the rename.
+  const fs::path dir = root_ / std::string(name);
+  fs::create_directories(dir, ec);
+  if (ec) return absl::InternalError(absl::StrCat("cannot create ", dir.string(), ": ", ec.message()));
   RETURN_IF_ERROR(SyncDirectory(root_));
-  int64_t version = 1;
+  ASSIGN_OR_RETURN(int64_t version, ReadNextVersion(name));
+  // Repositories written before the mark existed have only their folders to go by.
   if (auto versions = ListVersions(name); versions.ok() && !versions->empty()) {
-    version = versions->back() + 1;
+    version = std::max(version, versions->back() + 1);
   }
-  // Another process sharing the repository may take the same number; rename refuses to replace
-  // a non-empty folder, so try the next one.
+  version = std::max<int64_t>(version, 1);
   for (int attempt = 0; attempt < 100; ++attempt, ++version) {
+    // The mark moves first: a crash before the rename skips a number rather than reusing one.
+    RETURN_IF_ERROR(RaiseNextVersion(name, version + 1));
     manifest.set_version(version);
     RETURN_IF_ERROR(WriteFileDurably(staging / kManifestFile, ToJson(manifest)));
     RETURN_IF_ERROR(SyncTree(staging));
     const fs::path target = VersionDir(name, version);
     if (::rename(staging.c_str(), target.c_str()) == 0) {
-      RETURN_IF_ERROR(SyncDirectory(model_dir));
+      RETURN_IF_ERROR(SyncDirectory(dir));
       return manifest;
     }
+    // A folder in the way (made by hand, or by a process of a release without the lock): rename
+    // refuses to replace a non-empty one, so take the next number.
     if (errno != EEXIST && errno != ENOTEMPTY) {
-      return absl::InternalError(
-          absl::StrCat("cannot publish ", target.string(), ": ", std::strerror(errno)));
+      return absl::InternalError(absl::StrCat("cannot publish ", target.string(), ": ", std::strerror(errno)));
     }
   }
   return absl::AbortedError(absl::StrCat("could not find a free version number for ", std::string(name)));
+}
+
+absl::StatusOr<FileLock> Repository::LockModel(std::string_view name) const {
+  // A repository opened without Initialize() (another process's view) may lack the folder.
+  std::error_code ec;
+  fs::create_directories(versions_root(), ec);
+  if (ec) return absl::InternalError(absl::StrCat("cannot create ", versions_root().string(), ": ", ec.message()));
+  return FileLock::Acquire(versions_root() / absl::StrCat(std::string(name), ".lock"));
+}
+
+absl::StatusOr<int64_t> Repository::ReadNextVersion(std::string_view name) const {
+  const std::string file = absl::StrCat(std::string(name), ".next");
+  auto text = ReadSmallRegularFile(versions_root(), file, 64);
+  if (absl::IsNotFound(text.status())) return 0;
+  if (!text.ok()) return text.status();
+  int64_t next = 0;
+  if (!absl::SimpleAtoi(absl::StripAsciiWhitespace(*text), &next) || next < 1) {
+    return absl::DataLossError(absl::StrCat((versions_root() / file).string(), " holds \"", absl::CHexEscape(*text),
+                                            "\", not a version number; write the number above every version this "
+                                            "model ever had into it"));
+  }
+  return next;
+}
+
+absl::Status Repository::RaiseNextVersion(std::string_view name, int64_t next) {
+  ASSIGN_OR_RETURN(int64_t current, ReadNextVersion(name));
+  if (current >= next) return absl::OkStatus();
+  return ReplaceFileAtomically(versions_root() / absl::StrCat(std::string(name), ".next"), absl::StrCat(next, "\n"));
 }
 
 absl::StatusOr<std::vector<std::string>> Repository::ListModels() const {
@@ -247,19 +286,27 @@ absl::StatusOr<ModelFiles> Repository::ReadVerifiedFiles(const v1::Manifest& man
 absl::Status Repository::DeleteVersion(std::string_view name, int64_t version) {
   RETURN_IF_ERROR(ValidateModelName(name));
   const fs::path dir = VersionDir(name, version);
-  const fs::path trash = trash_root() / absl::StrCat(std::string(name), ".", version, ".", RandomSuffix());
-  if (::rename(dir.c_str(), trash.c_str()) != 0) {
-    if (errno == ENOENT) {
-      return absl::NotFoundError(absl::StrCat("model \"", std::string(name), "\" has no version ", version));
-    }
-    return absl::InternalError(absl::StrCat("cannot delete ", dir.string(), ": ", std::strerror(errno)));
-  }
-  RETURN_IF_ERROR(SyncDirectory(dir.parent_path()));
-  RETURN_IF_ERROR(RemoveTree(trash));
-  // A model without versions disappears entirely.
   std::error_code ec;
-  if (fs::is_empty(dir.parent_path(), ec)) fs::remove(dir.parent_path(), ec);
-  return absl::OkStatus();
+  if (!fs::exists(dir / kManifestFile, ec)) {
+    return absl::NotFoundError(absl::StrCat("model \"", std::string(name), "\" has no version ", version));
+  }
+  const fs::path trash = trash_root() / absl::StrCat(std::string(name), ".", version, ".", RandomSuffix());
+  {
+    ASSIGN_OR_RETURN(FileLock model_lock, LockModel(name));
+    // Versions published before the mark existed raise it now, before they go.
+    RETURN_IF_ERROR(RaiseNextVersion(name, version + 1));
+    if (::rename(dir.c_str(), trash.c_str()) != 0) {
+      if (errno == ENOENT) {
+        return absl::NotFoundError(absl::StrCat("model \"", std::string(name), "\" has no version ", version));
+      }
+      return absl::InternalError(absl::StrCat("cannot delete ", dir.string(), ": ", std::strerror(errno)));
+    }
+    RETURN_IF_ERROR(SyncDirectory(dir.parent_path()));
+    // A model without versions disappears entirely (its mark stays in .versions); under the
+    // lock, so that no publish is renaming into the folder meanwhile.
+    if (fs::is_empty(dir.parent_path(), ec)) fs::remove(dir.parent_path(), ec);
+  }
+  return RemoveTree(trash);
 }
 
 absl::StatusOr<v1::MetricsRecord> Repository::ReadMetrics(std::string_view name, int64_t version) const {
@@ -286,6 +333,7 @@ absl::Status Repository::RecordMetrics(std::string_view name, int64_t version,
   if (!fs::exists(dir / kManifestFile, ec)) {
     return absl::NotFoundError(absl::StrCat("model \"", std::string(name), "\" has no version ", version));
   }
+  ASSIGN_OR_RETURN(FileLock model_lock, LockModel(name));
   ASSIGN_OR_RETURN(v1::MetricsRecord record, ReadMetrics(name, version));
   auto& by_dataset = *record.mutable_by_dataset();
   by_dataset[metrics.dataset()] = metrics;

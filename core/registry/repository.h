@@ -14,12 +14,18 @@
 #include "absl/status/statusor.h"
 #include "core/model/model_files.h"
 #include "core/model/names.h"
+#include "core/registry/file_lock.h"
 #include "textclf/v1/model.pb.h"
 
 namespace textclf::registry {
 
 inline constexpr char kManifestFile[] = "manifest.json";
 inline constexpr char kMetricsFile[] = "metrics.json";
+// <root>/.versions/<name>.next holds the next version number to assign to a model and outlives
+// the model's folder: numbers only grow, even when every version is deleted, so that a client
+// pinned to a version never silently gets another model. <name>.lock beside it is the model's
+// lock.
+inline constexpr char kVersionsFolder[] = ".versions";
 
 // The naming rule (core/model/names.h), where the registry's users have always found it.
 using ::textclf::ValidateModelName;
@@ -43,6 +49,8 @@ class Repository {
 
   // Checksums every file in `staging`, writes the manifest (name, next version, files and
   // creation time filled in) and renames the folder into place. Returns the published manifest.
+  // The version is above every number the model ever had, and unique among all processes
+  // sharing the repository.
   absl::StatusOr<v1::Manifest> Publish(const std::filesystem::path& staging, std::string_view name,
                                        v1::Manifest manifest);
 
@@ -57,7 +65,8 @@ class Repository {
   // file that is not a regular one (a link, a FIFO) is DATA_LOSS, and is never opened for reading.
   absl::StatusOr<ModelFiles> ReadVerifiedFiles(const v1::Manifest& manifest) const;
 
-  // Removes one version atomically: renamed out of sight first, then deleted.
+  // Removes one version atomically: renamed out of sight first, then deleted. The model's
+  // high-water mark stays.
   absl::Status DeleteVersion(std::string_view name, int64_t version);
 
   absl::StatusOr<v1::MetricsRecord> ReadMetrics(std::string_view name, int64_t version) const;
@@ -68,10 +77,19 @@ class Repository {
  private:
   std::filesystem::path staging_root() const { return root_ / ".staging"; }
   std::filesystem::path trash_root() const { return root_ / ".trash"; }
+  std::filesystem::path versions_root() const { return root_ / kVersionsFolder; }
+  // Taken by every writer of a model's folder (publish, delete, metrics), in every process.
+  absl::StatusOr<FileLock> LockModel(std::string_view name) const;
+  // The high-water mark: 0 when the model has none yet. Callers hold the model's lock.
+  absl::StatusOr<int64_t> ReadNextVersion(std::string_view name) const;
+  // Raises the mark to `next` (never lowers it) durably.
+  absl::Status RaiseNextVersion(std::string_view name, int64_t next);
 
   std::filesystem::path root_;
-  std::mutex publish_mu_;  // version numbers are assigned one publish at a time
-  std::mutex metrics_mu_;  // read-modify-write of metrics.json
+  // Version numbers are assigned one publish at a time: in this process by publish_mu_, among
+  // processes by the model's lock.
+  std::mutex publish_mu_;
+  std::mutex metrics_mu_;  // read-modify-write of metrics.json (with the model's lock)
 };
 
 }  // namespace textclf::registry

@@ -169,6 +169,20 @@ TEST_F(ModelManagerTest, NamesWithoutAModelLeaveNoLockBehind) {
   EXPECT_EQ(models.model_lock_count(), 0u);
 }
 
+TEST_F(ModelManagerTest, AModelDeletedEntirelyAndTrainedAgainGetsANewNumber) {
+  PublishSmallModel(repo_, "a");
+  PublishSmallModel(repo_, "a", 2);
+  ModelManager models(&repo_, Latest(1));
+  ASSERT_TRUE(models.ApplyPolicy("a").ok());
+  ASSERT_EQ(*models.Delete("a", 0), (std::vector<int64_t>{1, 2}));
+  EXPECT_EQ(models.Describe("a").status().code(), absl::StatusCode::kNotFound);
+  // A client pinned to version 1 or 2 must never get this other model under that number.
+  EXPECT_EQ(PublishSmallModel(repo_, "a", 3).version(), 3);
+  ASSERT_TRUE(models.ApplyPolicy("a").ok());
+  EXPECT_EQ(models.Get("a", 1).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ((*models.Get("a", 0))->version(), 3);
+}
+
 TEST_F(ModelManagerTest, AFifoModelFileFailsItsVersionAndTheModelCanStillBeDeleted) {
   PublishSmallModel(repo_, "good");
   v1::Manifest bad = PublishSmallModel(repo_, "bad");

@@ -157,6 +157,90 @@ TEST_F(RepositoryTest, UnknownModelsAndVersionsAreNotFound) {
   EXPECT_EQ(repo_.ReadManifest("news", 9).status().code(), absl::StatusCode::kNotFound);
 }
 
+TEST_F(RepositoryTest, VersionNumbersNeverComeBackAfterADelete) {
+  ASSERT_EQ(PublishBareVersion(repo_, "news")->version(), 1);
+  ASSERT_EQ(PublishBareVersion(repo_, "news")->version(), 2);
+  ASSERT_TRUE(repo_.DeleteVersion("news", 2).ok());
+  EXPECT_EQ(PublishBareVersion(repo_, "news")->version(), 3);
+  ASSERT_TRUE(repo_.DeleteVersion("news", 1).ok());
+  ASSERT_TRUE(repo_.DeleteVersion("news", 3).ok());
+  EXPECT_FALSE(fs::exists(dir_.path() / "models" / "news"));
+  EXPECT_EQ(PublishBareVersion(repo_, "news")->version(), 4) << "deleting every version kept the mark";
+  // A restarted server (a new Repository, Initialize()d) remembers it too.
+  ASSERT_TRUE(repo_.DeleteVersion("news", 4).ok());
+  Repository restarted(dir_.path() / "models");
+  ASSERT_TRUE(restarted.Initialize().ok());
+  EXPECT_EQ(PublishBareVersion(restarted, "news")->version(), 5);
+  EXPECT_EQ(PublishBareVersion(restarted, "other")->version(), 1);
+  EXPECT_EQ(*restarted.ListModels(), (std::vector<std::string>{"news", "other"}));
+}
+
+TEST_F(RepositoryTest, VersionsPublishedBeforeTheMarkExistedAreNotReusedEither) {
+  ASSERT_TRUE(PublishBareVersion(repo_, "news").ok());
+  ASSERT_TRUE(PublishBareVersion(repo_, "news").ok());
+  // A repository of an earlier release has folders and no mark.
+  fs::remove_all(dir_.path() / "models" / kVersionsFolder);
+  ASSERT_TRUE(repo_.DeleteVersion("news", 2).ok());
+  EXPECT_EQ(PublishBareVersion(repo_, "news")->version(), 3);
+}
+
+TEST_F(RepositoryTest, ProcessesSharingTheRepositoryNeverGetTheSameNumber) {
+  // Each thread holds its own Repository of the same root, as separate processes do: only the
+  // lock on disk keeps them apart. Deletes of the newest version run meanwhile.
+  constexpr int kWriters = 4, kEach = 25;
+  std::vector<std::vector<int64_t>> got(kWriters);
+  std::atomic<bool> done{false};
+  std::thread deleter([&] {
+    Repository mine(dir_.path() / "models");
+    while (!done) {
+      if (auto versions = mine.ListVersions("news"); versions.ok() && !versions->empty()) {
+        (void)mine.DeleteVersion("news", versions->back());
+      }
+    }
+  });
+  std::vector<std::thread> writers;
+  for (int w = 0; w < kWriters; ++w) {
+    writers.emplace_back([&, w] {
+      Repository mine(dir_.path() / "models");
+      for (int i = 0; i < kEach; ++i) {
+        auto published = PublishBareVersion(mine, "news");
+        ASSERT_TRUE(published.ok()) << published.status();
+        got[w].push_back(published->version());
+      }
+    });
+  }
+  for (auto& t : writers) t.join();
+  done = true;
+  deleter.join();
+  std::set<int64_t> all;
+  for (const auto& versions : got) {
+    EXPECT_TRUE(std::is_sorted(versions.begin(), versions.end()));
+    all.insert(versions.begin(), versions.end());
+  }
+  EXPECT_EQ(all.size(), static_cast<size_t>(kWriters * kEach)) << "a version number was handed out twice";
+}
+
+TEST_F(RepositoryTest, DeletingTheLastVersionNeverFailsAPublishRacingIt) {
+  std::atomic<bool> done{false};
+  std::thread deleter([&] {
+    Repository other(dir_.path() / "models");
+    while (!done) {
+      if (auto versions = other.ListVersions("news"); versions.ok()) {
+        for (int64_t v : *versions) (void)other.DeleteVersion("news", v);
+      }
+    }
+  });
+  int failures = 0;
+  std::string first_failure;
+  for (int i = 0; i < 200; ++i) {
+    auto published = PublishBareVersion(repo_, "news");
+    if (!published.ok() && failures++ == 0) first_failure = published.status().ToString();
+  }
+  done = true;
+  deleter.join();
+  EXPECT_EQ(failures, 0) << first_failure;
+}
+
 TEST_F(RepositoryTest, ManifestPathsOutsideTheVersionFolderAreRefusedBeforeAnyRead) {
   v1::Manifest m = PublishSmallModel(repo_, "news");
   ASSERT_TRUE(WriteFileDurably(dir_.path() / "secret", "secret").ok());
