@@ -70,13 +70,23 @@ fs::path Repository::VersionDir(std::string_view name, int64_t version) const {
   return root_ / std::string(name) / std::to_string(version);
 }
 
-absl::Status Repository::Initialize(std::chrono::seconds keep_younger_than) {
+absl::Status Repository::EnsureLayout() {
   std::error_code ec;
   fs::create_directories(root_, ec);
   if (ec) {
     return absl::FailedPreconditionError(
         absl::StrCat("cannot create the model repository ", root_.string(), ": ", ec.message()));
   }
+  for (const fs::path& dir : {staging_root(), trash_root(), versions_root()}) {
+    if (!ec) fs::create_directories(dir, ec);
+  }
+  if (ec) return absl::InternalError(absl::StrCat("cannot prepare ", root_.string(), ": ", ec.message()));
+  return absl::OkStatus();
+}
+
+absl::Status Repository::Initialize(std::chrono::seconds keep_younger_than) {
+  RETURN_IF_ERROR(EnsureLayout());
+  std::error_code ec;
   // Leftovers of interrupted publishes or deletes are never visible as models; drop them.
   if (keep_younger_than.count() <= 0) {
     RETURN_IF_ERROR(RemoveTree(staging_root()));
@@ -90,10 +100,7 @@ absl::Status Repository::Initialize(std::chrono::seconds keep_younger_than) {
       ec.clear();
     }
   }
-  fs::create_directories(staging_root(), ec);
-  fs::create_directories(trash_root(), ec);
-  if (ec) return absl::InternalError(absl::StrCat("cannot prepare ", root_.string(), ": ", ec.message()));
-  return absl::OkStatus();
+  return EnsureLayout();
 }
 
 absl::StatusOr<fs::path> Repository::CreateStagingDir(std::string_view name) {

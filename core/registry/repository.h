@@ -34,7 +34,11 @@ class Repository {
  public:
   explicit Repository(std::filesystem::path root);
 
-  // Creates the root if needed and removes what interrupted publishes and deletes left behind.
+  // Creates the root, staging and trash folders if needed, and removes nothing: for tools
+  // (textclf-import) that publish into a repository a server may be using at the same time.
+  absl::Status EnsureLayout();
+
+  // EnsureLayout, then removes what interrupted publishes and deletes left behind.
   // A repository shared by several processes (replicas and training jobs on one volume) passes
   // `keep_younger_than` > 0: a leftover touched more recently may be another process's publish
   // in progress, so only older ones go.

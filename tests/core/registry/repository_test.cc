@@ -241,6 +241,18 @@ TEST_F(RepositoryTest, DeletingTheLastVersionNeverFailsAPublishRacingIt) {
   EXPECT_EQ(failures, 0) << first_failure;
 }
 
+TEST_F(RepositoryTest, EnsureLayoutLeavesAnotherProcesssPublishAlone) {
+  auto staging = repo_.CreateStagingDir("news");
+  ASSERT_TRUE(staging.ok());
+  ASSERT_TRUE(WriteFileDurably(*staging / "half.bin", "x").ok());
+  Repository tool(dir_.path() / "models");
+  ASSERT_TRUE(tool.EnsureLayout().ok());
+  EXPECT_TRUE(fs::exists(*staging / "half.bin"));
+  auto published = PublishBareVersion(tool, "imported");
+  ASSERT_TRUE(published.ok()) << published.status();
+  EXPECT_TRUE(fs::exists(*staging / "half.bin"));
+}
+
 TEST_F(RepositoryTest, ManifestPathsOutsideTheVersionFolderAreRefusedBeforeAnyRead) {
   v1::Manifest m = PublishSmallModel(repo_, "news");
   ASSERT_TRUE(WriteFileDurably(dir_.path() / "secret", "secret").ok());
