@@ -6,6 +6,7 @@
 #include "core/eval/model_evaluation.h"
 #include "core/runtime/inference_request.h"
 #include "core/model/input_validation.h"
+#include "core/model/names.h"
 #include "google/protobuf/util/time_util.h"
 #include "server/classifier_service.h"
 #include "server/grpc_status.h"
@@ -25,6 +26,9 @@ grpc::Status ClassifierService::Evaluate(grpc::ServerContext* context,
   if (start.version() < 0) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "version must be positive, or 0 for the latest loaded");
   }
+  // The name becomes a key of metrics.json and a metric label; refuse a bad one before any work.
+  const std::string dataset = start.dataset().empty() ? "eval" : start.dataset();
+  if (absl::Status s = ValidateDatasetName(dataset); !s.ok()) return ToGrpcStatus(s);
   auto loaded = deps_.models->Get(start.model(), start.version());
   if (!loaded.ok()) return ToGrpcStatus(loaded.status());
   const Model& model = **loaded;
@@ -83,7 +87,7 @@ grpc::Status ClassifierService::Evaluate(grpc::ServerContext* context,
   v1::EvalMetrics m = metrics.Finish();
   m.set_seconds(watch.seconds());
   m.set_examples_per_s(m.seconds() > 0 ? m.examples() / m.seconds() : 0);
-  m.set_dataset(start.dataset().empty() ? "eval" : start.dataset());
+  m.set_dataset(dataset);
   *m.mutable_evaluated_at() = google::protobuf::util::TimeUtil::GetCurrentTime();
   if (absl::Status s = deps_.models->repository().RecordMetrics(model.name(), model.version(), m); !s.ok()) {
     if (absl::IsNotFound(s)) {

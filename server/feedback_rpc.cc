@@ -31,6 +31,14 @@ grpc::Status ClassifierService::Feedback(grpc::ServerContext* context, const v1:
     if (!loaded.ok()) return ToGrpcStatus(loaded.status());
     model = *loaded;
     predicted = entry->predicted[request->index()];
+    // The version answering now may not be the one that predicted (a repository written before
+    // version numbers stopped being reused); a class index it does not have would read past
+    // its class list.
+    if (predicted < 0 || static_cast<size_t>(predicted) >= model->num_classes()) {
+      return ToGrpcStatus(absl::FailedPreconditionError(absl::StrCat(
+          "the prediction of request ", request->request_id(), " came from another model than the one now loaded as "
+          "version ", entry->version, " of \"", entry->model, "\"; send the text instead")));
+    }
   } else {
     if (absl::Status s = ValidateText(request->text(), deps_.limits.max_text_bytes(), "text"); !s.ok()) {
       return ToGrpcStatus(absl::InvalidArgumentError(

@@ -3,8 +3,10 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <cmath>
 
 #include "absl/strings/str_cat.h"
+#include "core/cnn/cnn_config.h"
 #include "core/cnn/image_input.h"
 #include "core/common/status_macros.h"
 #include "core/eval/temperature_scaling.h"
@@ -17,6 +19,31 @@ int WidestFilter(const v1::TextCnnConfig& c) {
   int widest = 1;
   for (int w : c.filter_widths()) widest = std::max(widest, w);
   return widest;
+}
+
+// The stored configuration sizes every input buffer (max_tokens, the image geometry) and the
+// network's loops (depth), and the manifest comes from disk: it passes the checks it passed at
+// training, or the version fails to load rather than allocating or looping without bound.
+absl::Status ValidateStoredConfig(const v1::Manifest& manifest) {
+  auto bad = [&](const std::string& what) {
+    return absl::DataLossError(absl::StrCat("manifest of ", manifest.name(), " version ", manifest.version(),
+                                            " has an invalid CNN configuration: ", what));
+  };
+  if (manifest.family() == v1::TEXT_CNN) {
+    if (auto c = ResolveTextCnnConfig(manifest.config().text_cnn()); !c.ok()) return bad(std::string(c.status().message()));
+  } else if (manifest.family() == v1::IMAGE_CNN) {
+    if (auto c = ResolveImageCnnConfig(manifest.config().image_cnn()); !c.ok()) return bad(std::string(c.status().message()));
+  }
+  const v1::QuantizationInfo& q = manifest.cnn().quantization();
+  if (q.activation_bits() != 0 && q.activation_bits() != 32 && (q.activation_bits() < 2 || q.activation_bits() > 8)) {
+    return bad(absl::StrCat("activation_bits is ", q.activation_bits(), "; quantized activations have 2 to 8 bits"));
+  }
+  for (const v1::ActivationQuantizer& a : q.activations()) {
+    if (!std::isfinite(a.threshold()) || a.threshold() < 0) {
+      return bad(absl::StrCat("the activation threshold of ", a.site(), " is ", a.threshold()));
+    }
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -44,6 +71,7 @@ absl::StatusOr<std::unique_ptr<Model>> CnnModel::Load(v1::Manifest manifest, con
   if (!manifest.has_cnn()) {
     return absl::InvalidArgumentError(absl::StrCat("manifest of ", manifest.name(), " has no CNN state"));
   }
+  RETURN_IF_ERROR(ValidateStoredConfig(manifest));
   const v1::CnnState& state = manifest.cnn();
   Architecture architecture;
   architecture.family = manifest.family();

@@ -45,7 +45,9 @@ int main(int argc, char** argv) {
     return 1;
   };
   if (absl::Status s = textclf::registry::ValidateModelName(name); !s.ok()) return fail(s);
-  if (absl::Status s = repository.Initialize(); !s.ok()) return fail(s);
+  // Not Initialize(): its clean-up of leftovers would delete the staging folders of a server's
+  // trainings in progress on this repository.
+  if (absl::Status s = repository.EnsureLayout(); !s.ok()) return fail(s);
   auto staging = repository.CreateStagingDir(name);
   if (!staging.ok()) return fail(staging.status());
   auto manifest = textclf::cnn::ImportCheckpoint(checkpoint, options, *staging);

@@ -4,6 +4,8 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "core/common/status_macros.h"
+#include "core/model/names.h"
 
 namespace textclf::cnn {
 
@@ -46,6 +48,8 @@ absl::StatusOr<v1::QuantizeStart> ResolveQuantizeStart(const v1::QuantizeStart& 
   }
   if (!s.has_temperature_scaling()) s.set_temperature_scaling(true);
   if (s.eval_dataset().empty()) s.set_eval_dataset("eval");
+  // The name is stored with the quantized version's report.
+  RETURN_IF_ERROR(ValidateDatasetName(s.eval_dataset()));
   return s;
 }
 

@@ -39,6 +39,23 @@ std::string ListNames(const std::vector<std::string>& names) {
   return out;
 }
 
+// config.json sizes the network, which is allocated before its weights are compared with the
+// file: a configuration with more parameters than model.safetensors has bytes (no dtype takes
+// less than one) cannot match it, and is refused before it allocates anything.
+absl::Status CheckConfigFitsWeights(const BertConfig& c, size_t weight_bytes) {
+  const double h = c.hidden_size;
+  const double i = c.intermediate_size;
+  const double embeddings = (static_cast<double>(c.vocab_size) + c.max_position_embeddings + c.type_vocab_size + 2) * h;
+  const double layer = 4 * (h * h + h) + (h * i + i) + (i * h + h) + 4 * h;
+  const double parameters = embeddings + c.num_hidden_layers * layer;
+  if (parameters > static_cast<double>(weight_bytes)) {
+    return absl::InvalidArgumentError(absl::StrCat("config.json describes an encoder of ", parameters,
+                                                   " parameters, but model.safetensors has only ", weight_bytes,
+                                                   " bytes"));
+  }
+  return absl::OkStatus();
+}
+
 std::string ShapeString(c10::IntArrayRef shape) {
   return absl::StrCat("[", absl::StrJoin(shape.vec(), ", "), "]");
 }
@@ -176,6 +193,7 @@ Encoder::~Encoder() = default;
 
 absl::StatusOr<std::unique_ptr<Encoder>> Encoder::Load(const CheckpointFiles& files, std::string_view device) {
   ASSIGN_OR_RETURN(BertConfig config, ParseBertConfig(files.config_json));
+  RETURN_IF_ERROR(CheckConfigFitsWeights(config, files.weights.size()));
   ASSIGN_OR_RETURN(BertTokenizer tokenizer, BertTokenizer::Create(files.vocab));
   if (tokenizer.vocab_size() != config.vocab_size) {
     return absl::InvalidArgumentError(absl::StrCat("vocab.txt has ", tokenizer.vocab_size(),

@@ -6,6 +6,7 @@
 #include "core/common/thread_pool.h"
 #include "core/eval/model_evaluation.h"
 #include "core/families/families.h"
+#include "core/model/names.h"
 #include "google/protobuf/util/time_util.h"
 
 namespace textclf {
@@ -15,6 +16,9 @@ absl::StatusOr<TrainingOutcome> RunTrainingJob(const v1::TrainStart& start, cons
                                                const CancellationToken& cancel,
                                                const ProgressFn& progress) {
   ASSIGN_OR_RETURN(const FamilyOps* family, FindFamily(start.family()));
+  // Checked before any work: the name is recorded in metrics.json only once training is done.
+  const std::string eval_dataset = start.eval_dataset().empty() ? "eval" : start.eval_dataset();
+  RETURN_IF_ERROR(ValidateDatasetName(eval_dataset));
   registry::Repository& repository = models.repository();
   ASSIGN_OR_RETURN(std::filesystem::path staging, repository.CreateStagingDir(start.model()));
   // Whatever happens below, the staging folder does not outlive the job.
@@ -81,7 +85,7 @@ absl::StatusOr<TrainingOutcome> RunTrainingJob(const v1::TrainStart& start, cons
     v1::EvalMetrics m = metrics.Finish();
     m.set_seconds(eval_watch.seconds());
     m.set_examples_per_s(m.seconds() > 0 ? m.examples() / m.seconds() : 0);
-    m.set_dataset(start.eval_dataset().empty() ? "eval" : start.eval_dataset());
+    m.set_dataset(eval_dataset);
     *m.mutable_evaluated_at() = google::protobuf::util::TimeUtil::GetCurrentTime();
     RETURN_IF_ERROR(repository.RecordMetrics(start.model(), version, m));
     outcome.eval = std::move(m);

@@ -7,7 +7,7 @@
 #include "absl/strings/str_join.h"
 #include "core/common/status_macros.h"
 #include "core/model/input_validation.h"
-#include "core/text/utf8.h"
+#include "core/model/names.h"
 
 namespace textclf {
 
@@ -43,9 +43,13 @@ int64_t ExampleMemoryCost(const v1::Example& example) {
 
 TrainingSetBuilder::TrainingSetBuilder(std::vector<std::string> class_names, TrainingLimits limits,
                                        ExampleRules rules, UploadBudget::Account* account)
-    : declared_(std::move(class_names)), limits_(limits), rules_(rules), account_(account) {}
+    : declared_(std::move(class_names)), declared_status_(ValidateClassNames(declared_)), limits_(limits),
+      rules_(rules), account_(account) {}
 
 absl::Status TrainingSetBuilder::Add(const v1::ExampleBatch& batch) {
+  // Refused before any example is kept: class names end up in the manifest, in metrics and in
+  // every response that lists the classes.
+  RETURN_IF_ERROR(declared_status_);
   for (const v1::Example& example : batch.examples()) {
     const std::string what = absl::StrCat("example ", examples_ + 1);
     if (rules_.tensors) {
@@ -58,8 +62,8 @@ absl::Status TrainingSetBuilder::Add(const v1::ExampleBatch& batch) {
     if (example.label().empty() && rules_.labels_required) {
       return absl::InvalidArgumentError(absl::StrCat(what, " has no label; every training example needs one"));
     }
-    if (!text::IsValidUtf8(example.label())) {
-      return absl::InvalidArgumentError(absl::StrCat(what, " has a label that is not valid UTF-8"));
+    if (!example.label().empty()) {
+      RETURN_IF_ERROR(ValidateClassName(example.label(), absl::StrCat("the label of ", what)));
     }
     // An unlabeled example (XCLASS, ENCODER_MLM) names no class to check.
     if (!declared_.empty() && !example.label().empty() &&
@@ -67,6 +71,14 @@ absl::Status TrainingSetBuilder::Add(const v1::ExampleBatch& batch) {
       return absl::InvalidArgumentError(absl::StrCat(what, " has label \"", example.label(),
                                                      "\", which is not one of the class names: ",
                                                      absl::StrJoin(declared_, ", ")));
+    }
+    // Without declared names the labels become the classes, so their number is bounded too.
+    if (declared_.empty() && !example.label().empty() && !labels_seen_.contains(example.label())) {
+      if (labels_seen_.size() >= kMaxClasses) {
+        return absl::InvalidArgumentError(absl::StrCat(what, " brings a class beyond the limit of ", kMaxClasses,
+                                                       " classes"));
+      }
+      labels_seen_.insert(example.label());
     }
     const int64_t cost = ExampleMemoryCost(example);
     if (bytes_ + cost > limits_.max_total_bytes) {
@@ -86,11 +98,7 @@ absl::Status TrainingSetBuilder::Add(const v1::ExampleBatch& batch) {
 
 absl::StatusOr<TrainingSet> TrainingSetBuilder::Finish() {
   TrainingSet set;
-  for (const std::string& name : declared_) {
-    if (name.empty() || !text::IsValidUtf8(name)) {
-      return absl::InvalidArgumentError("class names must be non-empty UTF-8");
-    }
-  }
+  RETURN_IF_ERROR(declared_status_);
   if (declared_.empty()) {
     std::set<std::string> seen;
     for (const Raw& r : train_) {

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -39,7 +40,8 @@ ExampleRules RulesFor(v1::Family family);
 
 class TrainingSetBuilder {
  public:
-  // `class_names` may be empty: the classes are then the labels seen, sorted.
+  // `class_names` may be empty: the classes are then the labels seen, sorted. Either way class
+  // names follow ValidateClassName (core/model/names.h) and there are at most kMaxClasses.
   // `account` (may be null) is charged with every example's memory as well, so that uploads
   // together stay within the server's budget.
   TrainingSetBuilder(std::vector<std::string> class_names, TrainingLimits limits, ExampleRules rules = {},
@@ -60,6 +62,8 @@ class TrainingSetBuilder {
     v1::Tensor tensor;
   };
   std::vector<std::string> declared_;
+  absl::Status declared_status_;  // the class names checked once, refused at the first Add
+  std::set<std::string, std::less<>> labels_seen_;  // distinct labels, bounded by kMaxClasses
   TrainingLimits limits_;
   ExampleRules rules_;
   UploadBudget::Account* account_;

@@ -29,13 +29,37 @@ ModelManager::~ModelManager() {
   }
 }
 
-std::mutex& ModelManager::ModelMutex(std::string_view name) {
-  std::lock_guard<std::mutex> lock(model_mus_mu_);
-  auto it = model_mus_.find(name);
-  if (it == model_mus_.end()) {
-    it = model_mus_.emplace(std::string(name), std::make_unique<std::mutex>()).first;
+// Entries are counted and erased by their last user, so that a stream of made-up names cannot
+// grow the map: only names with a call in progress have one.
+class ModelManager::ModelLock {
+ public:
+  ModelLock(ModelManager& manager, std::string_view name) : manager_(manager) {
+    {
+      std::lock_guard<std::mutex> lock(manager_.model_mus_mu_);
+      it_ = manager_.model_mus_.find(name);
+      if (it_ == manager_.model_mus_.end()) {
+        it_ = manager_.model_mus_.emplace(std::string(name), std::make_unique<ModelMutex>()).first;
+      }
+      ++it_->second->users;
+    }
+    it_->second->mu.lock();
   }
-  return *it->second;
+  ~ModelLock() {
+    it_->second->mu.unlock();
+    std::lock_guard<std::mutex> lock(manager_.model_mus_mu_);
+    if (--it_->second->users == 0) manager_.model_mus_.erase(it_);
+  }
+  ModelLock(const ModelLock&) = delete;
+  ModelLock& operator=(const ModelLock&) = delete;
+
+ private:
+  ModelManager& manager_;
+  decltype(ModelManager::model_mus_)::iterator it_;
+};
+
+size_t ModelManager::model_lock_count() const {
+  std::lock_guard<std::mutex> lock(model_mus_mu_);
+  return model_mus_.size();
 }
 
 std::vector<int64_t> ModelManager::WantedVersions(const std::vector<int64_t>& on_disk) const {
@@ -60,6 +84,7 @@ std::vector<int64_t> ModelManager::WantedVersions(const std::vector<int64_t>& on
 
 absl::StatusOr<std::shared_ptr<const Model>> ModelManager::LoadDetached(std::string_view name,
                                                                         int64_t version) const {
+  RETURN_IF_ERROR(ValidateModelName(name));
   ASSIGN_OR_RETURN(v1::Manifest manifest, repository_->ReadManifest(name, version));
   ASSIGN_OR_RETURN(const FamilyOps* family, FindFamily(manifest.family()));
   ASSIGN_OR_RETURN(ModelFiles files, repository_->ReadVerifiedFiles(manifest));
@@ -109,7 +134,8 @@ void ModelManager::UnloadVersion(std::string_view name, int64_t version) {
 }
 
 absl::Status ModelManager::ApplyPolicy(std::string_view name) {
-  std::lock_guard<std::mutex> model_lock(ModelMutex(name));
+  RETURN_IF_ERROR(ValidateModelName(name));
+  ModelLock model_lock(*this, name);
   auto listed = repository_->ListVersions(name);
   // A model gone from disk (deleted by another process sharing the repository) has no version
   // to keep: everything loaded goes, and the caller still hears NOT_FOUND.
@@ -161,6 +187,7 @@ void ModelManager::ApplyPolicyToAll(std::vector<std::string>* failures) {
 
 absl::StatusOr<std::shared_ptr<const Model>> ModelManager::Get(std::string_view name,
                                                                int64_t version) const {
+  RETURN_IF_ERROR(ValidateModelName(name));
   {
     std::shared_lock lock(mu_);
     auto it = slots_.find(name);
@@ -186,7 +213,6 @@ absl::StatusOr<std::shared_ptr<const Model>> ModelManager::Get(std::string_view 
       }
     }
   }
-  RETURN_IF_ERROR(ValidateModelName(name));
   ASSIGN_OR_RETURN(std::vector<int64_t> on_disk, repository_->ListVersions(name));
   if (version != 0 && std::find(on_disk.begin(), on_disk.end(), version) == on_disk.end()) {
     return absl::NotFoundError(absl::StrCat("model \"", std::string(name), "\" has no version ", version));
@@ -198,8 +224,9 @@ absl::StatusOr<std::shared_ptr<const Model>> ModelManager::Get(std::string_view 
 }
 
 absl::StatusOr<v1::ModelInfo> ModelManager::Load(std::string_view name, int64_t version) {
+  RETURN_IF_ERROR(ValidateModelName(name));
   {
-    std::lock_guard<std::mutex> model_lock(ModelMutex(name));
+    ModelLock model_lock(*this, name);
     ASSIGN_OR_RETURN(std::vector<int64_t> on_disk, repository_->ListVersions(name));
     if (on_disk.empty()) {
       return absl::NotFoundError(absl::StrCat("model \"", std::string(name), "\" has no versions"));
@@ -214,8 +241,9 @@ absl::StatusOr<v1::ModelInfo> ModelManager::Load(std::string_view name, int64_t 
 }
 
 absl::StatusOr<v1::ModelInfo> ModelManager::Unload(std::string_view name, int64_t version) {
+  RETURN_IF_ERROR(ValidateModelName(name));
   {
-    std::lock_guard<std::mutex> model_lock(ModelMutex(name));
+    ModelLock model_lock(*this, name);
     ASSIGN_OR_RETURN(std::vector<int64_t> on_disk, repository_->ListVersions(name));
     if (version != 0 && std::find(on_disk.begin(), on_disk.end(), version) == on_disk.end()) {
       return absl::NotFoundError(absl::StrCat("model \"", std::string(name), "\" has no version ", version));
@@ -235,7 +263,8 @@ absl::StatusOr<v1::ModelInfo> ModelManager::Unload(std::string_view name, int64_
 }
 
 absl::StatusOr<std::vector<int64_t>> ModelManager::Delete(std::string_view name, int64_t version) {
-  std::lock_guard<std::mutex> model_lock(ModelMutex(name));
+  RETURN_IF_ERROR(ValidateModelName(name));
+  ModelLock model_lock(*this, name);
   ASSIGN_OR_RETURN(std::vector<int64_t> on_disk, repository_->ListVersions(name));
   std::vector<int64_t> targets;
   if (version == 0) {
@@ -262,6 +291,7 @@ absl::StatusOr<std::vector<int64_t>> ModelManager::Delete(std::string_view name,
 }
 
 absl::StatusOr<v1::ModelInfo> ModelManager::Describe(std::string_view name) const {
+  RETURN_IF_ERROR(ValidateModelName(name));
   ASSIGN_OR_RETURN(std::vector<int64_t> on_disk, repository_->ListVersions(name));
   v1::ModelInfo info;
   info.set_name(std::string(name));

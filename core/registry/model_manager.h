@@ -53,6 +53,10 @@ class ModelManager {
 
   Repository& repository() { return *repository_; }
 
+  // Per-model locks now in existence: one per model being loaded, unloaded or deleted at this
+  // moment, none once every call returned, whichever names were asked for.
+  size_t model_lock_count() const;
+
  private:
   struct Slot {
     v1::ModelState state = v1::AVAILABLE;
@@ -63,16 +67,20 @@ class ModelManager {
   std::vector<int64_t> WantedVersions(const std::vector<int64_t>& on_disk) const;
   absl::Status LoadVersion(std::string_view name, int64_t version);
   void UnloadVersion(std::string_view name, int64_t version);
-  std::mutex& ModelMutex(std::string_view name);
+  class ModelLock;  // holds the lock of one model's entry in model_mus_
 
   Repository* repository_;
   v1::VersionPolicy policy_;
   ModelObserver* observer_;
   mutable std::shared_mutex mu_;  // guards slots_
   std::map<std::string, std::map<int64_t, Slot>, std::less<>> slots_;
-  std::mutex model_mus_mu_;
+  struct ModelMutex {
+    std::mutex mu;
+    int users = 0;  // holders and waiters; the entry goes when the last one leaves
+  };
+  mutable std::mutex model_mus_mu_;
   // Serialises loads, unloads and deletes of one model; lookups never wait for them.
-  std::map<std::string, std::unique_ptr<std::mutex>, std::less<>> model_mus_;
+  std::map<std::string, std::unique_ptr<ModelMutex>, std::less<>> model_mus_;
 };
 
 }  // namespace textclf::registry

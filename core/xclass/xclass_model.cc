@@ -22,6 +22,16 @@ absl::StatusOr<std::unique_ptr<Model>> XClassModel::Load(v1::Manifest manifest, 
                                             " but the model has ", manifest.classes_size(), " classes and a ",
                                             encoder->config().hidden_size, "-wide encoder"));
   }
+  // Every request would be refused for these; refusing the version says why once, at load.
+  const encoder::EncodingOptions features = FeatureOptions(state.resolved());
+  const encoder::BertConfig& config = encoder->config();
+  if (features.layer < 0 || features.layer > config.num_hidden_layers ||
+      (features.max_length != 0 && (features.max_length < 3 || features.max_length > config.max_position_embeddings))) {
+    return absl::DataLossError(absl::StrCat("manifest of ", manifest.name(), " reads layer ", features.layer,
+                                            " with sequences of ", features.max_length, " tokens, but its encoder has ",
+                                            config.num_hidden_layers, " layers and ", config.max_position_embeddings,
+                                            " positions"));
+  }
   return std::unique_ptr<Model>(new XClassModel(std::move(manifest), std::move(encoder), std::move(head)));
 }
 

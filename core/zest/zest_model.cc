@@ -1,6 +1,7 @@
 #include "core/zest/zest_model.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "absl/strings/str_cat.h"
 #include "core/common/status_macros.h"
@@ -14,6 +15,35 @@ namespace {
 
 constexpr size_t kMinChunk = 64;
 
+// The manifest comes from disk, where anyone with write access may have edited it: every stored
+// value that scoring uses as an index or a count is checked here, so a bad one fails the version
+// at load instead of reading out of bounds at the first request.
+absl::Status ValidateState(const v1::Manifest& manifest) {
+  const v1::ZestState& state = manifest.zest();
+  auto bad = [&](const std::string& what) {
+    return absl::DataLossError(absl::StrCat("manifest of ", manifest.name(), " version ", manifest.version(),
+                                            " has an invalid Zest state: ", what));
+  };
+  if (state.classes_size() != manifest.classes_size()) {
+    return bad(absl::StrCat(manifest.classes_size(), " classes but ", state.classes_size(), " dictionary sets"));
+  }
+  // The resolved configuration passes the checks it passed at training (mode against the class
+  // count, level, repetitions) or it was not written by a trainer.
+  if (auto resolved = ResolveConfig(state.resolved(), manifest.classes_size()); !resolved.ok()) {
+    return bad(std::string(resolved.status().message()));
+  }
+  if (state.resolved().mode() != v1::ZestConfig::BINARY && state.resolved().mode() != v1::ZestConfig::MULTICLASS) {
+    return bad("zest.mode is neither BINARY nor MULTICLASS");
+  }
+  if (IsBinary(state.resolved()) && state.positive_class_index() != 0 && state.positive_class_index() != 1) {
+    return bad(absl::StrCat("positive_class_index is ", state.positive_class_index(), "; a binary model has classes 0 and 1"));
+  }
+  if (!(state.temperature() > 0) || !std::isfinite(state.temperature())) {
+    return bad(absl::StrCat("temperature is ", state.temperature(), "; it must be positive"));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Model>> ZestModel::Load(v1::Manifest manifest,
@@ -22,12 +52,8 @@ absl::StatusOr<std::unique_ptr<Model>> ZestModel::Load(v1::Manifest manifest,
     return absl::InvalidArgumentError(
         absl::StrCat("manifest of ", manifest.name(), " has no Zest state"));
   }
+  RETURN_IF_ERROR(ValidateState(manifest));
   const v1::ZestState& state = manifest.zest();
-  if (state.classes_size() != manifest.classes_size()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "manifest of ", manifest.name(), " lists ", manifest.classes_size(), " classes but ",
-        state.classes_size(), " dictionary sets"));
-  }
   std::vector<std::vector<std::string>> dictionaries(state.classes_size());
   for (int c = 0; c < state.classes_size(); ++c) {
     for (const v1::ZestDictionary& d : state.classes(c).dictionaries()) {

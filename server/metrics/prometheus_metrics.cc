@@ -1,9 +1,12 @@
 // Prometheus metrics of the serving runtime: turns RuntimeObserver reports into counters, gauges and histograms.
 #include "server/metrics/prometheus_metrics.h"
 
+#include <algorithm>
 #include <cmath>
 #include <mutex>
 #include <utility>
+
+#include "core/model/names.h"
 
 namespace textclf::server {
 namespace {
@@ -194,6 +197,17 @@ void PrometheusMetrics::OnFeedback(const Model& model, bool correct, double onli
 
 void PrometheusMetrics::OnEvaluation(const std::string& model, int64_t version, const v1::EvalMetrics& metrics) {
   // Rare (one per evaluation), so Family::Add's lock and hash do not matter here.
+  std::lock_guard<std::mutex> lock(eval_mu_);
+  std::deque<std::string>& datasets = eval_datasets_[{model, version}];
+  if (auto it = std::find(datasets.begin(), datasets.end(), metrics.dataset()); it != datasets.end()) datasets.erase(it);
+  datasets.push_back(metrics.dataset());
+  while (datasets.size() > static_cast<size_t>(kMaxDatasetsPerVersion)) {
+    const prometheus::Labels old = WithLabel(ModelLabels(model, version), "dataset", datasets.front());
+    for (auto* family : {&model_accuracy_, &model_macro_f1_, &model_auc_, &model_ece_}) {
+      if (family->Has(old)) family->Remove(&family->Add(old));
+    }
+    datasets.pop_front();
+  }
   const prometheus::Labels labels = WithLabel(ModelLabels(model, version), "dataset", metrics.dataset());
   model_accuracy_.Add(labels).Set(metrics.accuracy());
   model_macro_f1_.Add(labels).Set(metrics.macro_f1());

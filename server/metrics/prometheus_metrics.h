@@ -4,7 +4,10 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <deque>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <shared_mutex>
 #include <span>
 #include <string>
@@ -103,6 +106,12 @@ class PrometheusMetrics final : public runtime::RuntimeObserver {
 
   std::shared_mutex series_mu_;
   std::unordered_map<const Model*, std::unique_ptr<ModelSeries>> series_;
+
+  // The data sets with evaluation series, per model version, least recently evaluated first:
+  // like metrics.json, a version keeps kMaxDatasetsPerVersion (core/model/names.h) of them, so that
+  // evaluating under ever new names cannot grow /metrics without end.
+  std::mutex eval_mu_;
+  std::map<std::pair<std::string, int64_t>, std::deque<std::string>> eval_datasets_;
 };
 
 }  // namespace textclf::server

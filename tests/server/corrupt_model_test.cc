@@ -4,7 +4,14 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
 #include <fstream>
+#include <thread>
 
 #include "tests/server/server_test_support.h"
 #include "tests/support/test_support.h"
@@ -102,6 +109,35 @@ TEST_F(CorruptModelTest, ATruncatedDictionaryMarksTheVersionFailed) {
 TEST_F(CorruptModelTest, AMissingDictionaryMarksTheVersionFailed) {
   ASSERT_TRUE(fs::remove(version_dir() / dict_));
   ExpectFailedVersionNaming("missing");
+}
+
+// A FIFO blocks whoever opens it for reading until a writer comes: the server must neither
+// read it nor hang at start, on LoadModel or on DeleteModel.
+TEST_F(CorruptModelTest, AFifoInPlaceOfADictionaryMarksTheVersionFailedWithoutBlocking) {
+  const fs::path path = version_dir() / dict_;
+  ASSERT_TRUE(fs::remove(path));
+  ASSERT_EQ(::mkfifo(path.c_str(), 0644), 0);
+  // Should anything block on the FIFO, a writer arriving after a while lets it go on, and the
+  // checks below fail instead of the test hanging.
+  std::atomic<bool> done{false};
+  std::thread unblocker([&] {
+    for (int i = 0; i < 600 && !done; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    while (!done) {
+      const int fd = ::open(path.c_str(), O_WRONLY | O_NONBLOCK);
+      if (fd >= 0) ::close(fd);
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  });
+  const auto started = std::chrono::steady_clock::now();
+  ExpectFailedVersionNaming("not a regular file");
+  auto server = TestServer::Start(root_.path());
+  ASSERT_NE(server, nullptr);
+  auto deleted = DeleteModel(server->stub(), "broken", 0);
+  EXPECT_TRUE(deleted.status.ok()) << Describe(deleted.status);
+  server->Stop();
+  done = true;
+  unblocker.join();
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(50)) << "something waited on the FIFO";
 }
 
 TEST_F(CorruptModelTest, AnUnreadableManifestMarksTheVersionFailedAndTheServerStillStarts) {

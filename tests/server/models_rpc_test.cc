@@ -175,5 +175,36 @@ TEST_F(ModelsRpcTest, ListModelsListsEveryModelByName) {
   }
 }
 
+TEST_F(ModelsRpcTest, UnboundedModelNamesAreInvalidArgumentEverywhere) {
+  const std::string huge(8 << 20, 'm');
+  for (const grpc::Status& s : {GetModel(server_->stub(), huge).status, LoadModel(server_->stub(), huge, 0).status,
+                                UnloadModel(server_->stub(), huge, 0).status,
+                                DeleteModel(server_->stub(), huge, 0).status,
+                                Classify(server_->stub(), huge, kTexts).status}) {
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << Describe(s);
+    EXPECT_LT(s.error_message().size(), 300u);
+  }
+  EXPECT_EQ(GetModel(server_->stub(), "a/b").status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+TEST_F(ModelsRpcTest, AModelDeletedAndTrainedAgainNeverReusesAVersionNumber) {
+  ASSERT_TRUE(DeleteModel(server_->stub(), "m", 2).status.ok());
+  TrainCall third = Train(server_->stub(), ZestStart("m"), ClickbaitSlice(100, 240));
+  ASSERT_TRUE(third.status.ok()) << Describe(third.status);
+  EXPECT_EQ(third.result.version(), 3);
+  ASSERT_TRUE(DeleteModel(server_->stub(), "m", 0).status.ok());
+  // Restarted, on the same repository: the numbers are remembered on disk.
+  server_->Stop();
+  server_ = TestServer::Start(root_.path());
+  ASSERT_NE(server_, nullptr);
+  TrainCall fourth = Train(server_->stub(), ZestStart("m"), ClickbaitSlice(100, 340));
+  ASSERT_TRUE(fourth.status.ok()) << Describe(fourth.status);
+  EXPECT_EQ(fourth.result.version(), 4);
+  // A client pinned to an old version hears that it is gone, not another model's answer.
+  for (int64_t old : {1, 2, 3}) {
+    EXPECT_EQ(Classify(server_->stub(), "m", kTexts, old).status.error_code(), grpc::StatusCode::NOT_FOUND);
+  }
+}
+
 }  // namespace
 }  // namespace textclf::testing

@@ -8,16 +8,19 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <regex>
 #include <thread>
 
 #include "tests/server/server_test_support.h"
+#include "tests/support/synthetic_corpus.h"
 #include "tests/support/test_support.h"
 
 namespace textclf::testing {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 std::string HttpGet(int port, const std::string& path) {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -148,6 +151,49 @@ TEST_F(RuntimeRpcTest, FeedbackRejectsUnknownRequestsAndLabels) {
   bad_index.set_true_label("news");
   bad_index.set_index(5);
   EXPECT_EQ(server_->stub().Feedback(&c3, bad_index, &response).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+// Version numbers are never reused: a prediction of a deleted version cannot be matched with
+// another model that took its number (which, with fewer classes, read past its class list).
+TEST_F(RuntimeRpcTest, FeedbackOnAPredictionOfADeletedModelIsNotFound) {
+  const SyntheticCorpus corpus = MakeTopicCorpus(3, 60, 5);
+  Labeled three;
+  for (size_t i = 0; i < corpus.texts.size(); ++i) three.Add(corpus.texts[i], corpus.classes[corpus.labels[i]]);
+  ASSERT_TRUE(Train(server_->stub(), ZestStart("topics"), three).status.ok());
+  ClassifyCall call = Classify(server_->stub(), "topics", three.texts);
+  ASSERT_TRUE(call.status.ok()) << Describe(call.status);
+  const std::string last_class = *std::max_element(corpus.classes.begin(), corpus.classes.end());
+  int index = -1;
+  for (int i = 0; i < call.response.predictions_size() && index < 0; ++i) {
+    if (call.response.predictions(i).label() == last_class) index = i;
+  }
+  ASSERT_GE(index, 0) << "no text was predicted as the third class";
+  ASSERT_TRUE(DeleteModel(server_->stub(), "topics", 0).status.ok());
+  TrainCall two = Train(server_->stub(), ZestStart("topics"), ClickbaitSlice(100));
+  ASSERT_TRUE(two.status.ok()) << Describe(two.status);
+  EXPECT_EQ(two.result.version(), 2);
+
+  grpc::ClientContext context;
+  v1::FeedbackRequest request;
+  request.set_request_id(call.response.request_id());
+  request.set_index(index);
+  request.set_true_label("news");
+  v1::FeedbackResponse response;
+  grpc::Status status = server_->stub().Feedback(&context, request, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND) << Describe(status);
+  EXPECT_TRUE(Classify(server_->stub(), "topics", {"a headline"}).status.ok()) << "the server is still up";
+}
+
+TEST_F(RuntimeRpcTest, AnUnboundedDatasetNameReachesNeitherMetricsNorDisk) {
+  for (const std::string& dataset : {std::string(8 << 20, 'd'), std::string("with space"), std::string("a\nb")}) {
+    EvaluateCall call = Evaluate(server_->stub(), "cb", 0, dataset, ClickbaitTestSlice(5));
+    EXPECT_EQ(call.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << Describe(call.status);
+    EXPECT_LT(call.status.error_message().size(), 300u);
+  }
+  const std::string scrape = HttpGet(server_->server().metrics_port(), "/metrics");
+  EXPECT_LT(scrape.size(), size_t{1} << 20);
+  EXPECT_THAT(scrape, Not(HasSubstr("dataset=")));
+  EXPECT_TRUE(ReadTree(root_.path() / "cb").count("1/metrics.json") == 0) << "nothing was recorded";
 }
 
 TEST_F(RuntimeRpcTest, ModelStatisticsMatchesTheTraffic) {

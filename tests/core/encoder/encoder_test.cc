@@ -114,6 +114,15 @@ TEST(Encoder, RejectsShapeAndVocabularyMismatches) {
   EXPECT_THAT(std::string(ReadCheckpointFolder("/nonexistent/encoder").status().message()), HasSubstr("does not exist"));
 }
 
+TEST(Encoder, RefusesAConfigLargerThanItsWeightsBeforeAllocatingIt) {
+  CheckpointFiles files = *testing::TinyEncoder(kWords)->Save();
+  // 2^20 wide: terabytes of parameters, were they allocated before the weights were compared.
+  files.config_json.replace(files.config_json.find("\"hidden_size\": 32"), 17, "\"hidden_size\": 1048576");
+  auto loaded = Encoder::Load(files, "cpu");
+  EXPECT_EQ(loaded.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(loaded.status().message()), HasSubstr("parameters, but model.safetensors has only"));
+}
+
 TEST(Encoder, RefusesADeviceItDoesNotHave) {
   EXPECT_EQ(*ResolveDevice("cpu"), "cpu");
   EXPECT_THAT(std::string(ResolveDevice("tpu").status().message()), HasSubstr("unknown device"));

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "core/model/names.h"
+
 namespace textclf {
 namespace {
 
@@ -139,6 +141,36 @@ TEST(TrainingSetBuilder, RejectsEvaluationLabelsNoTrainingExampleHas) {
   ASSERT_TRUE(builder.Add(Batch({{"a", "x"}, {"b", "y"}})).ok());
   ASSERT_TRUE(builder.Add(Batch({{"c", "w"}}, v1::EVAL)).ok());
   EXPECT_EQ(builder.Finish().status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(TrainingSetBuilder, RefusesUnboundedOrControlCharacterClassNamesBeforeKeepingAnything) {
+  TrainingSetBuilder huge({std::string(8 << 20, 'c'), "b"}, {});
+  absl::Status s = huge.Add(Batch({{"t", "b"}}));
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("class name 1"), std::string_view::npos);
+  EXPECT_LT(s.message().size(), 200u);
+  EXPECT_EQ(huge.examples(), 0);
+  TrainingSetBuilder control({"a\nb", "c"}, {});
+  EXPECT_EQ(control.Add(Batch({{"t", "c"}})).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(control.Finish().status().code(), absl::StatusCode::kInvalidArgument);
+  std::vector<std::string> too_many;
+  for (size_t i = 0; i <= kMaxClasses; ++i) too_many.push_back("c" + std::to_string(i));
+  TrainingSetBuilder many(too_many, {});
+  EXPECT_NE(many.Add(Batch({{"t", "c1"}})).message().find("the limit is"), std::string_view::npos);
+}
+
+TEST(TrainingSetBuilder, LabelsThatBecomeClassesFollowTheSameRule) {
+  TrainingSetBuilder builder({}, {});
+  absl::Status long_label = builder.Add(Batch({{"t", std::string(kMaxClassNameBytes + 1, 'x')}}));
+  EXPECT_EQ(long_label.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(long_label.message().find("the label of example 1"), std::string_view::npos);
+  EXPECT_EQ(builder.Add(Batch({{"t", "tab\there"}})).code(), absl::StatusCode::kInvalidArgument);
+  TrainingSetBuilder many({}, {});
+  for (size_t i = 0; i < kMaxClasses; ++i) ASSERT_TRUE(many.Add(Batch({{"t", "c" + std::to_string(i)}})).ok());
+  EXPECT_TRUE(many.Add(Batch({{"t", "c0"}})).ok());  // a class already seen
+  absl::Status beyond = many.Add(Batch({{"t", "one-more"}}));
+  EXPECT_EQ(beyond.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(beyond.message().find("limit of 1000 classes"), std::string_view::npos);
 }
 
 }  // namespace

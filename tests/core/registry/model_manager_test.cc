@@ -1,6 +1,15 @@
 #include "core/registry/model_manager.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include <chrono>
+#include <future>
+#include <thread>
 
 #include "core/common/files.h"
 #include "tests/core/registry/registry_test_support.h"
@@ -128,6 +137,78 @@ TEST_F(ModelManagerTest, UnknownModelsAreNotFound) {
   EXPECT_EQ(models.Get("nope", 0).status().code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(models.Describe("nope").status().code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(models.Get("../x", 0).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(ModelManagerTest, UnboundedNamesAreRefusedBeforeAnyLookup) {
+  PublishSmallModel(repo_, "a");
+  ModelManager models(&repo_, Latest(1));
+  const std::string huge(8 << 20, 'n');
+  EXPECT_EQ(models.Get(huge, 0).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(models.Load(huge, 0).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(models.Unload(huge, 0).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(models.Delete(huge, 0).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(models.Describe(huge).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(models.ApplyPolicy(huge).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(models.LoadDetached(huge, 1).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_LT(models.Load(huge, 0).status().message().size(), 200u);
+  EXPECT_EQ(models.model_lock_count(), 0u);
+}
+
+TEST_F(ModelManagerTest, NamesWithoutAModelLeaveNoLockBehind) {
+  PublishSmallModel(repo_, "a");
+  ModelManager models(&repo_, Latest(1));
+  for (int i = 0; i < 1000; ++i) {
+    const std::string name = "nosuch-" + std::to_string(i);
+    EXPECT_EQ(models.Load(name, 0).status().code(), absl::StatusCode::kNotFound);
+    EXPECT_EQ(models.Unload(name, 0).status().code(), absl::StatusCode::kNotFound);
+    EXPECT_EQ(models.Delete(name, 0).status().code(), absl::StatusCode::kNotFound);
+    (void)models.ApplyPolicy(name);
+  }
+  ASSERT_TRUE(models.Load("a", 0).ok());
+  ASSERT_TRUE(models.Unload("a", 0).ok());
+  EXPECT_EQ(models.model_lock_count(), 0u);
+}
+
+TEST_F(ModelManagerTest, AModelDeletedEntirelyAndTrainedAgainGetsANewNumber) {
+  PublishSmallModel(repo_, "a");
+  PublishSmallModel(repo_, "a", 2);
+  ModelManager models(&repo_, Latest(1));
+  ASSERT_TRUE(models.ApplyPolicy("a").ok());
+  ASSERT_EQ(*models.Delete("a", 0), (std::vector<int64_t>{1, 2}));
+  EXPECT_EQ(models.Describe("a").status().code(), absl::StatusCode::kNotFound);
+  // A client pinned to version 1 or 2 must never get this other model under that number.
+  EXPECT_EQ(PublishSmallModel(repo_, "a", 3).version(), 3);
+  ASSERT_TRUE(models.ApplyPolicy("a").ok());
+  EXPECT_EQ(models.Get("a", 1).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ((*models.Get("a", 0))->version(), 3);
+}
+
+TEST_F(ModelManagerTest, AFifoModelFileFailsItsVersionAndTheModelCanStillBeDeleted) {
+  PublishSmallModel(repo_, "good");
+  v1::Manifest bad = PublishSmallModel(repo_, "bad");
+  const auto victim = repo_.VersionDir("bad", 1) / bad.files(0).path();
+  std::filesystem::remove(victim);
+  ASSERT_EQ(::mkfifo(victim.c_str(), 0644), 0);
+  ModelManager models(&repo_, Latest(1));
+  auto run = std::async(std::launch::async, [&] {
+    std::vector<std::string> failures;
+    models.ApplyPolicyToAll(&failures);
+    auto deleted = models.Delete("bad", 0);
+    return std::make_pair(failures, deleted.status());
+  });
+  if (run.wait_for(std::chrono::seconds(20)) != std::future_status::ready) {
+    ADD_FAILURE() << "loading blocked on the FIFO";
+    for (int i = 0; i < 2; ++i) {  // the load at start, then the one Delete makes
+      const int fd = ::open(victim.c_str(), O_WRONLY | O_NONBLOCK);
+      if (fd >= 0) ::close(fd);
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+  }
+  auto [failures, deleted] = run.get();
+  ASSERT_EQ(failures.size(), 1u);
+  EXPECT_THAT(failures[0], ::testing::HasSubstr("not a regular file"));
+  EXPECT_TRUE(deleted.ok()) << deleted;
+  EXPECT_TRUE(models.Get("good", 0).ok());
 }
 
 }  // namespace

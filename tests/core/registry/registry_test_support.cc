@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "core/common/files.h"
 #include "core/common/thread_pool.h"
 #include "core/families/families.h"
 #include "tests/support/synthetic_corpus.h"
@@ -28,6 +29,17 @@ v1::Manifest PublishSmallModel(Repository& repository, const std::string& name, 
   auto published = repository.Publish(ctx.output_dir, name, *manifest);
   EXPECT_TRUE(published.ok()) << published.status();
   return *published;
+}
+
+absl::StatusOr<v1::Manifest> PublishBareVersion(Repository& repository, const std::string& name) {
+  absl::StatusOr<std::filesystem::path> staging = repository.CreateStagingDir(name);
+  if (!staging.ok()) return staging.status();
+  if (absl::Status s = WriteFileDurably(*staging / "weights.bin", "w"); !s.ok()) return s;
+  v1::Manifest manifest;
+  manifest.set_family(v1::ZEST);
+  auto published = repository.Publish(*staging, name, manifest);
+  repository.DiscardStagingDir(*staging);
+  return published;
 }
 
 }  // namespace textclf::registry

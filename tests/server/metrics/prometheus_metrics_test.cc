@@ -9,6 +9,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/model/names.h"
 #include "gtest/gtest.h"
 #include "prometheus/text_serializer.h"
 
@@ -261,6 +262,28 @@ TEST(PrometheusMetricsTest, AucIsAbsentWhenTheEvaluationHasNone) {
   const std::string text = Scrape(metrics);
   EXPECT_EQ(Sample(text, R"(textclf_model_accuracy{dataset="holdout",model="topics",version="1"})"), 0.7);
   EXPECT_EQ(Sample(text, R"(textclf_model_auc{dataset="holdout",model="topics",version="1"})"), std::nullopt);
+}
+
+TEST(PrometheusMetricsTest, AVersionKeepsTheSeriesOfItsMostRecentlyEvaluatedDatasets) {
+  PrometheusMetrics metrics;
+  auto evaluate = [&](int i) {
+    v1::EvalMetrics eval;
+    eval.set_dataset("set" + std::to_string(i));
+    eval.set_accuracy(0.5);
+    eval.set_auc(0.6);
+    metrics.OnEvaluation("spam", 1, eval);
+  };
+  for (int i = 0; i < kMaxDatasetsPerVersion; ++i) evaluate(i);
+  evaluate(0);  // evaluated again: now the most recent
+  const int total = kMaxDatasetsPerVersion + 3;
+  for (int i = kMaxDatasetsPerVersion; i < total; ++i) evaluate(i);
+  const std::string text = Scrape(metrics);
+  for (int i = 0; i < total; ++i) {
+    const std::string labels = "{dataset=\"set" + std::to_string(i) + "\",model=\"spam\",version=\"1\"}";
+    const bool kept = i == 0 || i >= 4;
+    EXPECT_EQ(Sample(text, "textclf_model_accuracy" + labels).has_value(), kept) << i;
+    EXPECT_EQ(Sample(text, "textclf_model_auc" + labels).has_value(), kept) << i;
+  }
 }
 
 TEST(PrometheusMetricsTest, FeedbackCountsOutcomesAndSetsOnlineAccuracy) {
