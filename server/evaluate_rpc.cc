@@ -89,7 +89,10 @@ grpc::Status ClassifierService::Evaluate(grpc::ServerContext* context,
   m.set_examples_per_s(m.seconds() > 0 ? m.examples() / m.seconds() : 0);
   m.set_dataset(dataset);
   *m.mutable_evaluated_at() = google::protobuf::util::TimeUtil::GetCurrentTime();
-  if (absl::Status s = deps_.models->repository().RecordMetrics(model.name(), model.version(), m); !s.ok()) {
+  // A read-only server (a serving replica of a volume it must not write) answers, records nothing.
+  if (absl::Status s = deps_.read_only ? absl::OkStatus()
+                                       : deps_.models->repository().RecordMetrics(model.name(), model.version(), m);
+      !s.ok()) {
     if (absl::IsNotFound(s)) {
       return ToGrpcStatus(absl::NotFoundError(absl::StrCat("version ", model.version(), " of model \"", model.name(),
                                                            "\" was deleted while it was being evaluated; nothing was recorded")));

@@ -11,6 +11,7 @@
 #include "core/model/input_validation.h"
 #include "core/registry/repository.h"
 #include "server/classifier_service.h"
+#include "server/call_note.h"
 #include "server/grpc_status.h"
 #include "server/job_stream.h"
 
@@ -181,6 +182,7 @@ grpc::Status ClassifierService::Quantize(grpc::ServerContext* context,
   auto resolved = cnn::ResolveQuantizeStart(request.start());
   if (!resolved.ok()) return ToGrpcStatus(resolved.status());
   const v1::QuantizeStart start = *resolved;
+  NoteTarget(start.target_model());
   if (absl::Status s = registry::ValidateModelName(start.target_model()); !s.ok()) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, absl::StrCat("target_model: ", std::string(s.message())));
   }

@@ -1,5 +1,7 @@
 #include "tests/server/server_test_support.h"
 
+#include <grpcpp/support/client_interceptor.h>
+
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -120,6 +122,43 @@ void TestServer::Stop(double grace_seconds) {
   server_->Shutdown(grace_seconds);
   server_->Wait();
   server_.reset();
+}
+
+namespace {
+
+class BearerInterceptor final : public grpc::experimental::Interceptor {
+ public:
+  explicit BearerInterceptor(std::string token) : token_(std::move(token)) {}
+  void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
+    if (methods->QueryInterceptionHookPoint(grpc::experimental::InterceptionHookPoints::PRE_SEND_INITIAL_METADATA)) {
+      methods->GetSendInitialMetadata()->insert({"authorization", "Bearer " + token_});
+    }
+    methods->Proceed();
+  }
+
+ private:
+  std::string token_;
+};
+
+class BearerInterceptorFactory final : public grpc::experimental::ClientInterceptorFactoryInterface {
+ public:
+  explicit BearerInterceptorFactory(std::string token) : token_(std::move(token)) {}
+  grpc::experimental::Interceptor* CreateClientInterceptor(grpc::experimental::ClientRpcInfo*) override {
+    return new BearerInterceptor(token_);
+  }
+
+ private:
+  std::string token_;
+};
+
+}  // namespace
+
+std::shared_ptr<grpc::Channel> ChannelWithToken(const std::string& address, const std::string& token,
+                                                std::shared_ptr<grpc::ChannelCredentials> credentials,
+                                                const grpc::ChannelArguments& args) {
+  std::vector<std::unique_ptr<grpc::experimental::ClientInterceptorFactoryInterface>> interceptors;
+  interceptors.push_back(std::make_unique<BearerInterceptorFactory>(token));
+  return grpc::experimental::CreateCustomChannelWithInterceptors(address, credentials, args, std::move(interceptors));
 }
 
 v1::TrainStart ZestStart(const std::string& name) {

@@ -71,6 +71,13 @@ class TestServer {
   std::unique_ptr<v1::Classifier::Stub> stub_;
 };
 
+// A channel to `address` whose every call carries `authorization: Bearer <token>` (added by a
+// client interceptor, so every helper below works with it, over plaintext as over TLS).
+std::shared_ptr<grpc::Channel> ChannelWithToken(const std::string& address, const std::string& token,
+                                                std::shared_ptr<grpc::ChannelCredentials> credentials =
+                                                    grpc::InsecureChannelCredentials(),
+                                                const grpc::ChannelArguments& args = {});
+
 // A TrainStart for a Zest model named `name`.
 v1::TrainStart ZestStart(const std::string& name);
 
