@@ -1,9 +1,12 @@
 #include "server/call_gate.h"
 
+#include <random>
+
 #include "absl/strings/str_cat.h"
 #include "server/call_note.h"
 #include "server/grpc_status.h"
 #include "server/logging/log.h"
+#include "server/trace_context.h"
 
 namespace textclf::server {
 namespace {
@@ -23,25 +26,101 @@ constexpr MethodRule kLoadModel{"LoadModel", Role::kAdmin, false};
 constexpr MethodRule kUnloadModel{"UnloadModel", Role::kAdmin, false};
 constexpr MethodRule kDeleteModel{"DeleteModel", Role::kAdmin, true};
 
+// Whether this call gets a log line of its own, at `rate` (0..1).
+bool ShouldLogCall(double rate) {
+  if (rate <= 0) return false;
+  if (rate >= 1) return true;
+  thread_local std::minstd_rand random(std::random_device{}());
+  return std::uniform_real_distribution<double>(0, 1)(random) < rate;
+}
+
 grpc::Status Refusal() {
   return grpc::Status(grpc::StatusCode::UNAVAILABLE, "the server is shutting down; try another replica");
 }
 
+constexpr std::string_view kServicePrefix = "/textclf.v1.Classifier/";
+
 class CallTracker final : public grpc::experimental::Interceptor {
  public:
-  CallTracker(CallGate* gate, const grpc::ServerContextBase* context) : gate_(gate), context_(context) {}
-  ~CallTracker() override { gate_->CallEnded(context_); }
-  void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override { methods->Proceed(); }
+  CallTracker(CallGate* gate, const grpc::ServerContextBase* context, std::string_view method)
+      : gate_(gate), context_(context) {
+    if (method.substr(0, kServicePrefix.size()) == kServicePrefix) {
+      record_.method = std::string(method.substr(kServicePrefix.size()));
+    }
+  }
+  ~CallTracker() override { gate_->CallEnded(context_, record_); }
+
+  void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
+    using grpc::experimental::InterceptionHookPoints;
+    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_INITIAL_METADATA)) {
+      record_.peer = context_->peer();
+      if (auto* metadata = methods->GetRecvInitialMetadata(); metadata != nullptr) {
+        auto it = metadata->find("traceparent");
+        if (it != metadata->end()) {
+          record_.trace_id = TraceIdOf(std::string_view(it->second.data(), it->second.size()));
+        }
+      }
+    }
+    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_MESSAGE) && !seen_request_) {
+      seen_request_ = true;
+      NoteRequest(methods->GetRecvMessage());
+    }
+    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_MESSAGE)) {
+      NoteResponse(methods->GetSendMessage());
+    }
+    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS)) {
+      record_.has_status = true;
+      record_.code = methods->GetSendStatus().error_code();
+    }
+    methods->Proceed();
+  }
 
  private:
+  // The model and version a request names, for the methods whose outcomes are counted by model.
+  void NoteRequest(const void* message) {
+    if (message == nullptr) return;
+    if (record_.method == "Classify") {
+      const auto* r = static_cast<const v1::ClassifyRequest*>(message);
+      record_.model = r->model();
+      record_.requested_version = r->version();
+    } else if (record_.method == "Feedback") {
+      const auto* r = static_cast<const v1::FeedbackRequest*>(message);
+      record_.model = r->model();
+      record_.requested_version = r->version();
+    } else if (record_.method == "Evaluate") {
+      const auto* r = static_cast<const v1::EvaluateRequest*>(message);
+      record_.model = r->start().model();
+      record_.requested_version = r->start().version();
+    }
+  }
+  // The version that answered (a Feedback by request id names its model only in the answer).
+  void NoteResponse(const void* message) {
+    if (message == nullptr) return;
+    if (record_.method == "Classify") {
+      const auto* r = static_cast<const v1::ClassifyResponse*>(message);
+      record_.model = r->model();
+      record_.served_version = r->version();
+    } else if (record_.method == "Feedback") {
+      const auto* r = static_cast<const v1::FeedbackResponse*>(message);
+      record_.model = r->model();
+      record_.served_version = r->version();
+    } else if (record_.method == "Evaluate") {
+      const auto* r = static_cast<const v1::EvaluateResponse*>(message);
+      record_.model = r->model();
+      record_.served_version = r->version();
+    }
+  }
+
   CallGate* gate_;
   const grpc::ServerContextBase* context_;
+  CallRecord record_;
+  bool seen_request_ = false;
 };
 
 }  // namespace
 
 grpc::experimental::Interceptor* CallTrackerFactory::CreateServerInterceptor(grpc::experimental::ServerRpcInfo* info) {
-  return new CallTracker(gate_, info->server_context());
+  return new CallTracker(gate_, info->server_context(), info->method());
 }
 
 bool CallGate::CloseAndWait(std::chrono::system_clock::time_point deadline) {
@@ -50,9 +129,36 @@ bool CallGate::CloseAndWait(std::chrono::system_clock::time_point deadline) {
   return idle_.wait_until(lock, deadline, [this] { return running_ == 0; });
 }
 
-void CallGate::CallEnded(const grpc::ServerContextBase* context) {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (admitted_.erase(context) > 0 && --running_ == 0) idle_.notify_all();
+void CallGate::CallEnded(const grpc::ServerContextBase* context, const CallRecord& record) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (admitted_.erase(context) > 0 && --running_ == 0) idle_.notify_all();
+  }
+  if (record.method.empty() || !record.has_status) return;
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - record.started).count();
+  // Only names of models this server has become labels: a client's made-up name would otherwise
+  // add series (and memory) without end.
+  std::string model;
+  int64_t version = 0;
+  if (options_.models != nullptr && !record.model.empty() && options_.models->Get(record.model, 0).ok()) {
+    model = record.model;
+    if (record.served_version > 0) {
+      version = record.served_version;
+    } else if (record.requested_version > 0 && options_.models->Get(record.model, record.requested_version).ok()) {
+      version = record.requested_version;
+    }
+  }
+  const auto code = static_cast<absl::StatusCode>(record.code);
+  if (options_.observer != nullptr) options_.observer->OnRpcDone(record.method, model, version, code, seconds);
+  if (ShouldLogCall(options_.log_calls)) {
+    logging::Info("call", {{"rpc", record.method},
+                           {"model", model},
+                           {"version", version},
+                           {"code", std::string(absl::StatusCodeToString(code))},
+                           {"duration_ms", seconds * 1000},
+                           {"trace_id", record.trace_id},
+                           {"peer", record.peer}});
+  }
 }
 
 grpc::Status CallGate::Admit(const grpc::ServerContextBase* context, const MethodRule& rule, std::string* caller) {

@@ -24,6 +24,8 @@
 #include <set>
 #include <string_view>
 
+#include "core/registry/model_manager.h"
+#include "core/runtime/runtime_observer.h"
 #include "server/auth/authorizer.h"
 #include "server/classifier_service.h"
 #include "textclf/v1/service.grpc.pb.h"
@@ -41,6 +43,25 @@ struct GateOptions {
   int max_streams = 16;
   bool read_only = false;
   Authorizer* authorizer = nullptr;  // null: everyone is an admin
+  // Where every call's outcome goes (may be null), and what decides which model names are
+  // known enough to become labels.
+  runtime::RuntimeObserver* observer = nullptr;
+  registry::ModelManager* models = nullptr;
+  // The fraction of calls that get a log line of their own (0: none, 1: every call).
+  double log_calls = 0;
+};
+
+// What the call tracker saw of one call, for its accounting when it ends.
+struct CallRecord {
+  std::string method;           // "Classify", ... ; empty for other services' calls
+  std::string model;            // as the request named it
+  int64_t requested_version = 0;
+  int64_t served_version = 0;   // from the response, when one was sent
+  std::string trace_id;         // from the W3C traceparent metadata, when sent
+  std::string peer;
+  bool has_status = false;
+  grpc::StatusCode code = grpc::StatusCode::UNKNOWN;
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 };
 
 class CallGate final : public v1::Classifier::WithCallbackMethod_Classify<v1::Classifier::Service> {
@@ -50,8 +71,9 @@ class CallGate final : public v1::Classifier::WithCallbackMethod_Classify<v1::Cl
   // Closes the gate and waits, up to `deadline`, until no call that passed it still runs; true
   // when none does.
   bool CloseAndWait(std::chrono::system_clock::time_point deadline);
-  // Every call's end (see CallTracker); only admitted calls count.
-  void CallEnded(const grpc::ServerContextBase* context);
+  // Every call's end (see CallTracker): counts it out of the running calls if it was admitted,
+  // and reports its outcome, refusals included, to the observer and the log.
+  void CallEnded(const grpc::ServerContextBase* context, const CallRecord& record);
 
   grpc::ServerUnaryReactor* Classify(grpc::CallbackServerContext* context, const v1::ClassifyRequest* request,
                                      v1::ClassifyResponse* response) override;
@@ -92,6 +114,8 @@ class CallGate final : public v1::Classifier::WithCallbackMethod_Classify<v1::Cl
 
 // Tells the gate when a call ends: gRPC destroys a call's interceptors with the call, after the
 // reactor of a callback method is done, which nothing else in a callback handler observes.
+// It also records, for the accounting, the model a call named, the version that answered, the
+// trace id it carried and its final status, from one place whatever the method.
 class CallTrackerFactory final : public grpc::experimental::ServerInterceptorFactoryInterface {
  public:
   explicit CallTrackerFactory(CallGate* gate) : gate_(gate) {}

@@ -38,7 +38,7 @@ class ClassifierService final : public v1::Classifier::WithCallbackMethod_Classi
                            v1::DeleteModelResponse* response) override;
 
  private:
-  std::string NextRequestId();
+  std::string NextRequestId(const std::string& trace_id);
 
   ServiceDeps deps_;
   std::atomic<uint64_t> request_counter_{0};

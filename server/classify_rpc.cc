@@ -9,6 +9,7 @@
 #include "core/model/input_validation.h"
 #include "server/classifier_service.h"
 #include "server/grpc_status.h"
+#include "server/trace_context.h"
 
 namespace textclf::server {
 
@@ -70,8 +71,11 @@ void FillPrediction(const Model& model, const ScoreMatrix& out, size_t row, int 
 
 }  // namespace
 
-std::string ClassifierService::NextRequestId() {
+std::string ClassifierService::NextRequestId(const std::string& trace_id) {
   static const uint64_t process_tag = std::random_device{}();
+  // With a trace id the request id starts with it, so the id a client keeps finds its trace (and
+  // the counter keeps it unique: one trace may hold many calls).
+  if (!trace_id.empty()) return absl::StrCat(trace_id, "-", ++request_counter_);
   return absl::StrCat(absl::Hex(process_tag & 0xffffff, absl::kZeroPad6), "-", ++request_counter_);
 }
 
@@ -107,6 +111,7 @@ grpc::ServerUnaryReactor* ClassifierService::Classify(grpc::CallbackServerContex
                     std::chrono::duration_cast<runtime::Clock::duration>(client_deadline - std::chrono::system_clock::now());
   }
   job->is_cancelled = [context] { return context->IsCancelled(); };
+  job->trace_id = TraceIdOf(*context);
   // Runs on a runtime thread once every text is scored (or the request failed); the request and
   // response messages live until Finish.
   job->on_done = [this, reactor, request, response, m](runtime::InferenceRequest& done) {
@@ -116,7 +121,7 @@ grpc::ServerUnaryReactor* ClassifierService::Classify(grpc::CallbackServerContex
     }
     response->set_model(m->name());
     response->set_version(m->version());
-    response->set_request_id(NextRequestId());
+    response->set_request_id(NextRequestId(done.trace_id));
     response->set_queue_us(done.queue_us);
     response->set_compute_us(done.compute_us);
     runtime::PredictionLog::Entry entry{m->name(), m->version(), {}};

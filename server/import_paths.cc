@@ -39,10 +39,13 @@ absl::Status ResolveImportPaths(const std::string& import_dir, v1::ModelConfig* 
   if (config->has_xclass()) {
     v1::XClassConfig* x = config->mutable_xclass();
     if (absl::Status s = Resolve(import_dir, "xclass.encoder_path", x->mutable_encoder_path()); !s.ok()) return s;
-    if (absl::Status s = Resolve(import_dir, "xclass.pretrain_encoder.vocab_file",
-                                 x->mutable_pretrain_encoder()->mutable_vocab_file());
-        !s.ok()) {
-      return s;
+    // Only a pretrain_encoder the client set (mutable_ would add one, and with it a meaning).
+    if (x->has_pretrain_encoder()) {
+      if (absl::Status s = Resolve(import_dir, "xclass.pretrain_encoder.vocab_file",
+                                   x->mutable_pretrain_encoder()->mutable_vocab_file());
+          !s.ok()) {
+        return s;
+      }
     }
   }
   if (config->has_encoder()) {

@@ -17,6 +17,7 @@
 #include "core/jobs/job_barrier.h"
 #include "core/jobs/job_pool.h"
 #include "core/model/training.h"
+#include "server/logging/log.h"
 #include "textclf/v1/service.pb.h"
 
 namespace textclf::server {
@@ -34,9 +35,17 @@ struct JobStreamResult {
 // nothing the job uses outlives the call. An exception that escapes the job (libtorch's
 // c10::Error when an allocation is refused, std::length_error from a malformed file) becomes an
 // INTERNAL outcome naming the stage it was in; the server carries on.
+// What the log says of a job: its kind ("train", "quantize"), the model it makes and who asked.
+struct JobLabel {
+  std::string kind;
+  std::string model;
+  std::string caller;
+};
+
 template <typename Outcome, typename Response, typename Request>
 JobStreamResult<Outcome> RunJobWithProgress(
-    JobPool& jobs, JobPool::Slot slot, grpc::ServerContext& context, grpc::ServerReaderWriter<Response, Request>& stream,
+    JobPool& jobs, JobPool::Slot slot, const JobLabel& label, grpc::ServerContext& context,
+    grpc::ServerReaderWriter<Response, Request>& stream,
     std::function<absl::StatusOr<Outcome>(const CancellationToken&, const ProgressFn&)> job) {
   // Progress flows from the job's thread to this one.
   struct Channel {
@@ -49,13 +58,22 @@ JobStreamResult<Outcome> RunJobWithProgress(
   };
   auto channel = std::make_shared<Channel>();
   auto cancel = std::make_shared<CancellationToken>();
-  jobs.Submit(std::move(slot), [channel, cancel, job = std::move(job)] {
-    ProgressFn progress = [channel](std::string_view stage, double fraction, std::string_view message) {
+  jobs.Submit(std::move(slot), [channel, cancel, label, job = std::move(job)] {
+    const auto started = std::chrono::steady_clock::now();
+    logging::Info("job_started", {{"kind", label.kind}, {"model", label.model}, {"caller", label.caller}});
+    ProgressFn progress = [channel, &label](std::string_view stage, double fraction, std::string_view message) {
       v1::TrainProgress p;
       p.set_stage(std::string(stage));
       p.set_fraction(fraction);
       p.set_message(std::string(message));
       std::lock_guard<std::mutex> lock(channel->mu);
+      if (channel->stage != stage) {
+        // One line per stage, not per report: a training reports thousands of fractions.
+        logging::Info("job_stage", {{"kind", label.kind},
+                                    {"model", label.model},
+                                    {"stage", std::string(stage)},
+                                    {"message", std::string(message)}});
+      }
       channel->stage = std::string(stage);
       // A slow client sees the latest progress rather than an ever longer backlog.
       if (channel->progress.size() > 64) channel->progress.pop_front();
@@ -71,6 +89,14 @@ JobStreamResult<Outcome> RunJobWithProgress(
           std::lock_guard<std::mutex> lock(channel->mu);
           return channel->stage;
         });
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    nlohmann::json fields = {{"kind", label.kind},
+                             {"model", label.model},
+                             {"caller", label.caller},
+                             {"duration_s", seconds},
+                             {"code", std::string(absl::StatusCodeToString(outcome.status().code()))}};
+    if (!outcome.ok()) fields["message"] = std::string(outcome.status().message());
+    logging::Log(outcome.ok() ? logging::Level::kInfo : logging::Level::kWarning, "job_finished", fields);
     std::lock_guard<std::mutex> lock(channel->mu);
     channel->outcome = std::move(outcome);
     channel->done = true;

@@ -34,7 +34,8 @@ int main(int argc, char** argv) {
   CLI::App app{"textclf-server: trains, stores and serves text classifiers over gRPC"};
   std::string config_file, models_dir, host, metrics_host, tls_cert, tls_key, tls_client_ca, auth_tokens, import_dir;
   std::string log_format = "text", log_level = "info";
-  bool read_only = false;
+  bool read_only = false, strict_readiness = false;
+  double log_calls = -1;
   int port = -1, threads = -1, metrics_port = -2;
   textclf::server::ServeOptions options;
   double drain_timeout_s = 20;
@@ -55,6 +56,11 @@ int main(int argc, char** argv) {
   app.add_option("--import-dir", import_dir,
                  "the folder under which training configs may name server files (encoder_path, init_checkpoint, "
                  "vocab_file); without it, configs may name none");
+  app.add_flag("--strict-readiness", strict_readiness,
+               "report NOT_SERVING (health \"\" and textclf.v1.Classifier) while any version the policy wants "
+               "is loading or failed: for readiness probes");
+  app.add_option("--log-calls", log_calls, "the fraction of calls (0..1) logged one line each (default 0)")
+      ->check(CLI::Range(0.0, 1.0));
   app.add_option("--log-format", log_format, "json (one object a line) or text")->capture_default_str();
   app.add_option("--log-level", log_level, "debug, info, warning or error")->capture_default_str();
   app.set_version_flag("--version", std::string("textclf-server ") + TEXTCLF_VERSION);
@@ -107,6 +113,8 @@ int main(int argc, char** argv) {
   if (!auth_tokens.empty()) config.set_auth_tokens_file(auth_tokens);
   if (read_only) config.set_read_only(true);
   if (!import_dir.empty()) config.set_import_dir(import_dir);
+  if (strict_readiness) config.set_strict_readiness(true);
+  if (log_calls >= 0) config.set_log_call_fraction(log_calls);
 
   const sigset_t stop_signals = StopSignals();
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);

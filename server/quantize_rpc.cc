@@ -221,7 +221,7 @@ grpc::Status ClassifierService::Quantize(grpc::ServerContext* context,
   registry::ModelManager* models = deps_.models;
   std::shared_ptr<const Model> model = *source;
   auto ran = RunJobWithProgress<QuantizeOutcome>(
-      *deps_.jobs, std::move(*slot), *context, *stream,
+      *deps_.jobs, std::move(*slot), JobLabel{"quantize", start.target_model(), ThisCall().caller}, *context, *stream,
       [=](const CancellationToken& cancel, const ProgressFn& progress) {
         (void)account;  // held until the job is done with the examples
         return RunQuantizeJob(start, *model, *examples, *models, cancel, progress);

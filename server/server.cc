@@ -33,6 +33,9 @@
 #include "server/stream_watchdog.h"
 #include "server/call_gate.h"
 #include "server/logging/log.h"
+#include "server/logging/log_observer.h"
+#include "server/model_health.h"
+#include "textclf/version.h"
 
 #include <grpcpp/resource_quota.h>
 #include <grpcpp/security/server_credentials.h>
@@ -41,7 +44,6 @@
 
 namespace textclf::server {
 
-inline constexpr char kServiceName[] = "textclf.v1.Classifier";
 
 namespace {
 
@@ -107,14 +109,17 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(v1::ServerConfig config, S
   ASSIGN_OR_RETURN(config, ResolveServerConfig(std::move(config)));
   std::unique_ptr<Server> server(new Server());
   server->config_ = config;
-  server->metrics_ = std::make_unique<PrometheusMetrics>();
+  server->metrics_ = std::make_unique<PrometheusMetrics>(TEXTCLF_VERSION);
   server->statistics_ = std::make_unique<runtime::StatisticsCollector>();
   server->observers_ = std::make_unique<runtime::ObserverList>();
   server->observers_->Add(server->metrics_.get());
   server->observers_->Add(server->statistics_.get());
+  server->log_observer_ = std::make_unique<LogObserver>();
+  server->observers_->Add(server->log_observer_.get());
   if (config.metrics_port() >= 0) {
     ASSIGN_OR_RETURN(server->metrics_endpoint_,
-                     MetricsEndpoint::Start(config.metrics_host(), config.metrics_port(), server->metrics_->registry()));
+                     MetricsEndpoint::Start(config.metrics_host(), config.metrics_port(), server->metrics_->registry(),
+                                            {server->metrics_->process()}));
   }
   server->predictions_ = std::make_unique<runtime::PredictionLog>(config.feedback_log_texts(), config.feedback_window());
   server->repository_ = std::make_unique<registry::Repository>(config.models_dir());
@@ -167,6 +172,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(v1::ServerConfig config, S
   gate.max_streams = config.limits().max_concurrent_streams();
   gate.read_only = config.read_only();
   gate.authorizer = server->authorizer_.get();
+  gate.observer = server->observers_.get();
+  gate.models = server->models_.get();
+  gate.log_calls = config.log_call_fraction();
   server->gate_ = std::make_unique<CallGate>(server->service_.get(), gate);
 
   ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> credentials, Credentials(config.tls()));
@@ -215,9 +223,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(v1::ServerConfig config, S
     return absl::UnavailableError(absl::StrCat("cannot listen on ", config.host(), ":", config.port(),
                                                " (in use, or not permitted)"));
   }
-  auto* health = server->grpc_server_->GetHealthCheckService();
-  health->SetServingStatus(kServiceName, true);
-  health->SetServingStatus("", true);
+  server->health_ = std::make_unique<ModelHealth>(
+      server->models_.get(), server->grpc_server_->GetHealthCheckService(), server->metrics_.get(),
+      server->observers_.get(), config.strict_readiness(), std::chrono::seconds(1));
   return server;
 }
 
@@ -230,9 +238,7 @@ int64_t Server::poll_scans() const { return poller_ ? poller_->scans() : 0; }
 bool Server::Drain(double grace_seconds) {
   if (drained_once_) return drained_;
   drained_once_ = true;
-  auto* health = grpc_server_->GetHealthCheckService();
-  health->SetServingStatus(kServiceName, false);
-  health->SetServingStatus("", false);
+  health_->StopServing();
   // A draining replica loads nothing more.
   if (poller_) poller_->Stop();
   drain_deadline_ =

@@ -51,7 +51,9 @@ class CallGate;
 class ClassifierService;
 class RepositoryPoller;
 class StreamWatchdog;
+class LogObserver;
 class MetricsEndpoint;
+class ModelHealth;
 class PrometheusMetrics;
 
 class Server {
@@ -90,6 +92,7 @@ class Server {
   // first, then training jobs, then models (whose queues drain), then the runtime.
   std::unique_ptr<PrometheusMetrics> metrics_;
   std::unique_ptr<runtime::StatisticsCollector> statistics_;
+  std::unique_ptr<LogObserver> log_observer_;
   std::unique_ptr<runtime::ObserverList> observers_;
   std::unique_ptr<MetricsEndpoint> metrics_endpoint_;
   std::unique_ptr<runtime::PredictionLog> predictions_;
@@ -105,6 +108,7 @@ class Server {
   std::unique_ptr<ClassifierService> service_;
   std::unique_ptr<CallGate> gate_;  // what gRPC serves: service_ behind the gate (drain, auth, limits)
   std::unique_ptr<grpc::Server> grpc_server_;
+  std::unique_ptr<ModelHealth> health_;  // stops before the gRPC server it reports through
   bool shut_down_ = false;
   bool drained_once_ = false;
   bool drained_ = false;

@@ -86,7 +86,7 @@ grpc::Status ClassifierService::Train(grpc::ServerContext* context,
   registry::ModelManager* models = deps_.models;
   ThreadPool* pool = deps_.cpu_pool;
   auto ran = RunJobWithProgress<TrainingOutcome>(
-      *deps_.jobs, std::move(*slot), *context, *stream,
+      *deps_.jobs, std::move(*slot), JobLabel{"train", start.model(), ThisCall().caller}, *context, *stream,
       [=](const CancellationToken& cancel, const ProgressFn& progress) {
         (void)account;  // held until the job is done with the examples
         return RunTrainingJob(start, *shared_data, *models, *pool, cancel, progress);

@@ -328,6 +328,15 @@ absl::StatusOr<v1::ModelInfo> ModelManager::Describe(std::string_view name) cons
   return info;
 }
 
+std::vector<ModelManager::VersionState> ModelManager::States() const {
+  std::shared_lock lock(mu_);
+  std::vector<VersionState> out;
+  for (const auto& [name, versions] : slots_) {
+    for (const auto& [version, slot] : versions) out.push_back({name, version, slot.state, slot.message});
+  }
+  return out;
+}
+
 absl::StatusOr<std::vector<v1::ModelInfo>> ModelManager::List() const {
   ASSIGN_OR_RETURN(std::vector<std::string> names, repository_->ListModels());
   std::vector<v1::ModelInfo> infos;

@@ -49,6 +49,16 @@ class ModelManager {
                                                             int64_t version) const;
 
   absl::StatusOr<v1::ModelInfo> Describe(std::string_view name) const;
+
+  // Every version the manager holds a state for (loaded, loading, failed, or on disk and not
+  // loaded), from memory alone: cheap enough to poll for health and metrics.
+  struct VersionState {
+    std::string model;
+    int64_t version = 0;
+    v1::ModelState state = v1::AVAILABLE;
+    std::string message;  // why it failed
+  };
+  std::vector<VersionState> States() const;
   absl::StatusOr<std::vector<v1::ModelInfo>> List() const;
 
   Repository& repository() { return *repository_; }

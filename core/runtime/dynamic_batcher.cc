@@ -228,7 +228,16 @@ void DynamicBatcher::RunBatch(Batch& batch, const Device& device, const absl::St
   }
   absl::Status status = instance_status.ok() ? RunModel(inputs, device, &out) : instance_status;
   const Clock::duration compute = Clock::now() - start;
-  if (observer_ != nullptr) observer_->OnBatch(*model_, batch.size, std::chrono::duration<double>(compute).count());
+  if (observer_ != nullptr) {
+    const double seconds = std::chrono::duration<double>(compute).count();
+    observer_->OnBatch(*model_, batch.size, seconds);
+    thread_local std::vector<std::string> traces;
+    traces.clear();
+    for (const Slice& s : batch.slices) {
+      if (!s.request->trace_id.empty()) traces.push_back(s.request->trace_id);
+    }
+    if (!traces.empty()) observer_->OnBatchTraced(*model_, batch.size, seconds, traces);
+  }
   size_t row = 0;
   for (Slice& s : batch.slices) {
     InferenceRequest& r = *s.request;

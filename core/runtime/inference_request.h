@@ -22,6 +22,8 @@ struct InferenceRequest {
   // Clock::time_point::max() means "the model's default timeout from enqueue".
   Clock::time_point deadline = Clock::time_point::max();
   std::function<bool()> is_cancelled = [] { return false; };
+  // The W3C trace id the client sent (may be empty): the batches that serve the request name it.
+  std::string trace_id;
   // Called exactly once, on a runtime thread, when every input is scored or the request failed.
   std::function<void(InferenceRequest&)> on_done;
 

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -19,6 +20,9 @@ class RuntimeObserver {
   virtual void OnPending(const Model& model, int delta) {}
   // A batch of `size` inputs was computed in `compute_seconds`.
   virtual void OnBatch(const Model& model, size_t size, double compute_seconds) {}
+  // The same batch, when some of its requests carried trace ids: those ids (for the log).
+  virtual void OnBatchTraced(const Model& model, size_t size, double compute_seconds,
+                             std::span<const std::string> trace_ids) {}
   // A request finished with `status`; probabilities of its top class per input, when computed.
   virtual void OnRequestDone(const Model& model, const absl::Status& status, size_t inputs,
                              double request_seconds, double queue_seconds, double compute_seconds,
@@ -32,6 +36,12 @@ class RuntimeObserver {
   virtual void OnEvaluation(const std::string& model, int64_t version, const v1::EvalMetrics& metrics) {}
   // Jobs of a kind ("train", "quantize") now running.
   virtual void OnJobsRunning(const std::string& kind, int running) {}
+  // A call of the Classifier service ended, however it ended (refused before the queue too):
+  // `method` ("Classify", ...), the model and version it concerned where the server knows them
+  // (empty and 0 otherwise: a name no loaded model has never reaches a label), its status code
+  // and how long it took.
+  virtual void OnRpcDone(std::string_view method, const std::string& model, int64_t version, absl::StatusCode code,
+                         double seconds) {}
 };
 
 // Fans one report out to several observers.
@@ -43,6 +53,9 @@ class ObserverList final : public RuntimeObserver {
   }
   void OnBatch(const Model& m, size_t size, double s) override {
     for (auto* o : observers_) o->OnBatch(m, size, s);
+  }
+  void OnBatchTraced(const Model& m, size_t size, double s, std::span<const std::string> ids) override {
+    for (auto* o : observers_) o->OnBatchTraced(m, size, s, ids);
   }
   void OnRequestDone(const Model& m, const absl::Status& st, size_t n, double r, double q, double c,
                      std::span<const float> p) override {
@@ -62,6 +75,10 @@ class ObserverList final : public RuntimeObserver {
   }
   void OnJobsRunning(const std::string& kind, int running) override {
     for (auto* o : observers_) o->OnJobsRunning(kind, running);
+  }
+  void OnRpcDone(std::string_view method, const std::string& model, int64_t version, absl::StatusCode code,
+                 double seconds) override {
+    for (auto* o : observers_) o->OnRpcDone(method, model, version, code, seconds);
   }
 
  private:

@@ -76,7 +76,6 @@ void StatisticsCollector::OnRequestDone(const Model& model, const absl::Status& 
                                         std::span<const float> top_probabilities) {
   std::lock_guard<std::mutex> lock(mu_);
   Stats& s = For(model);
-  ++s.requests_by_code[StatusCodeName(status.code())];
   s.request.Add(request_seconds);
   if (status.ok()) {
     s.inferences += static_cast<int64_t>(inputs);
@@ -84,6 +83,22 @@ void StatisticsCollector::OnRequestDone(const Model& model, const absl::Status& 
   }
   for (float p : top_probabilities) s.confidence_sum += p;
   s.confidence_count += static_cast<int64_t>(top_probabilities.size());
+}
+
+void StatisticsCollector::OnRpcDone(std::string_view method, const std::string& model, int64_t version,
+                                    absl::StatusCode code, double) {
+  if (model.empty() || (method != "Classify" && method != "Evaluate" && method != "Feedback")) return;
+  std::lock_guard<std::mutex> lock(mu_);
+  // Calls that named no loaded version count under version 0 of their model.
+  Stats& s = stats_[{model, version}];
+  s.model = model;
+  s.version = version;
+  ++s.requests_by_code[StatusCodeName(code)];
+}
+
+void StatisticsCollector::OnModelUnloaded(const Model& model) {
+  std::lock_guard<std::mutex> lock(mu_);
+  stats_.erase({model.name(), model.version()});
 }
 
 void StatisticsCollector::OnFeedback(const Model& model, bool correct, double online_accuracy) {

@@ -34,6 +34,10 @@ class StatisticsCollector final : public RuntimeObserver {
   void OnRequestDone(const Model& model, const absl::Status& status, size_t inputs, double request_seconds,
                      double queue_seconds, double compute_seconds, std::span<const float> top_probabilities) override;
   void OnFeedback(const Model& model, bool correct, double online_accuracy) override;
+  void OnRpcDone(std::string_view method, const std::string& model, int64_t version, absl::StatusCode code,
+                 double seconds) override;
+  // A version's figures go with it.
+  void OnModelUnloaded(const Model& model) override;
 
   // Every version seen, or those of one model.
   std::vector<v1::VersionStatistics> Snapshot(const std::string& model) const;

@@ -20,13 +20,15 @@ std::string BindAddress(const std::string& host, int port) {
 }  // namespace
 
 MetricsEndpoint::MetricsEndpoint(std::shared_ptr<prometheus::Registry> registry,
+                                 std::vector<std::shared_ptr<prometheus::Collectable>> more,
                                  std::unique_ptr<prometheus::Exposer> exposer, int port)
-    : registry_(std::move(registry)), exposer_(std::move(exposer)), port_(port) {}
+    : registry_(std::move(registry)), more_(std::move(more)), exposer_(std::move(exposer)), port_(port) {}
 
 MetricsEndpoint::~MetricsEndpoint() = default;
 
 absl::StatusOr<std::unique_ptr<MetricsEndpoint>> MetricsEndpoint::Start(
-    const std::string& host, int port, std::shared_ptr<prometheus::Registry> registry) {
+    const std::string& host, int port, std::shared_ptr<prometheus::Registry> registry,
+    std::vector<std::shared_ptr<prometheus::Collectable>> more) {
   if (port < 0 || port > 65535) {
     return absl::InvalidArgumentError(absl::StrCat("metrics port ", port, " is outside 0..65535"));
   }
@@ -37,12 +39,13 @@ absl::StatusOr<std::unique_ptr<MetricsEndpoint>> MetricsEndpoint::Start(
     // Two threads: scrapes are rare and cheap, and must not take cores from serving.
     auto exposer = std::make_unique<prometheus::Exposer>(address, /*num_threads=*/2);
     exposer->RegisterCollectable(registry, "/metrics");
+    for (const auto& collectable : more) exposer->RegisterCollectable(collectable, "/metrics");
     const std::vector<int> ports = exposer->GetListeningPorts();
     if (ports.empty()) {
       return absl::UnavailableError(absl::StrCat("metrics endpoint on ", address, " listens on no port"));
     }
     return std::unique_ptr<MetricsEndpoint>(
-        new MetricsEndpoint(std::move(registry), std::move(exposer), ports.front()));
+        new MetricsEndpoint(std::move(registry), std::move(more), std::move(exposer), ports.front()));
   } catch (const std::exception& e) {
     // civetweb starts its threads with 100 KB stacks, too small when the libraries loaded need
     // more static thread-local storage than that (OpenBLAS alone takes 60 KB): the same error.

@@ -3,6 +3,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "prometheus/exposer.h"
@@ -12,10 +13,12 @@ namespace textclf::server {
 
 class MetricsEndpoint {
  public:
-  // Serves `registry` at http://host:port/metrics until destroyed. Port 0 picks a free port (see port()).
-  // A port in use gives UNAVAILABLE; a port outside 0..65535 gives INVALID_ARGUMENT.
-  static absl::StatusOr<std::unique_ptr<MetricsEndpoint>> Start(const std::string& host, int port,
-                                                                std::shared_ptr<prometheus::Registry> registry);
+  // Serves `registry` (and `more`, e.g. the process collector) at http://host:port/metrics until
+  // destroyed. Port 0 picks a free port (see port()). A port in use gives UNAVAILABLE; a port
+  // outside 0..65535 gives INVALID_ARGUMENT.
+  static absl::StatusOr<std::unique_ptr<MetricsEndpoint>> Start(
+      const std::string& host, int port, std::shared_ptr<prometheus::Registry> registry,
+      std::vector<std::shared_ptr<prometheus::Collectable>> more = {});
   ~MetricsEndpoint();
   MetricsEndpoint(const MetricsEndpoint&) = delete;
   MetricsEndpoint& operator=(const MetricsEndpoint&) = delete;
@@ -24,11 +27,13 @@ class MetricsEndpoint {
   int port() const { return port_; }
 
  private:
-  MetricsEndpoint(std::shared_ptr<prometheus::Registry> registry, std::unique_ptr<prometheus::Exposer> exposer,
-                  int port);
+  MetricsEndpoint(std::shared_ptr<prometheus::Registry> registry,
+                  std::vector<std::shared_ptr<prometheus::Collectable>> more,
+                  std::unique_ptr<prometheus::Exposer> exposer, int port);
 
-  // The exposer holds the registry only weakly; this keeps it alive as long as it is served.
+  // The exposer holds what it serves only weakly; these keep it alive as long as it is served.
   std::shared_ptr<prometheus::Registry> registry_;
+  std::vector<std::shared_ptr<prometheus::Collectable>> more_;
   std::unique_ptr<prometheus::Exposer> exposer_;
   int port_;
 };

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "core/model/names.h"
+#include "server/metrics/process_collector.h"
 
 namespace textclf::server {
 namespace {
@@ -56,10 +57,12 @@ prometheus::Labels WithLabel(prometheus::Labels labels, const std::string& name,
 
 }  // namespace
 
-PrometheusMetrics::PrometheusMetrics()
+PrometheusMetrics::PrometheusMetrics(std::string build_version)
     : registry_(std::make_shared<prometheus::Registry>()),
+      process_(std::make_shared<ProcessCollector>(std::move(build_version))),
       requests_(Counter(*registry_, "textclf_requests_total",
-                        "Classification requests finished, by gRPC status code.")),
+                        "Classify, Evaluate and Feedback calls finished, by method, model, version (where known) "
+                        "and gRPC status code, refusals before the queue included.")),
       inferences_(Counter(*registry_, "textclf_inferences_total",
                           "Inputs scored by requests that finished OK.")),
       batches_(Counter(*registry_, "textclf_batches_total", "Batches computed by the runtime.")),
@@ -88,7 +91,13 @@ PrometheusMetrics::PrometheusMetrics()
       model_ece_(Gauge(*registry_, "textclf_model_ece",
                        "Expected calibration error (0..1, 15 equal-width bins) of a model version on an evaluation data set.")),
       online_accuracy_(Gauge(*registry_, "textclf_online_accuracy",
-                             "Accuracy (0..1) of a model version's predictions over the recent feedback window.")) {}
+                             "Accuracy (0..1) of a model version's predictions over the recent feedback window.")),
+      model_state_(Gauge(*registry_, "textclf_model_state",
+                         "1 for the state a model version is in: loading, loaded, failed or unloaded.")),
+      grpc_requests_(Counter(*registry_, "textclf_grpc_requests_total",
+                             "Calls of every method of the Classifier service, by method and gRPC status code.")),
+      grpc_duration_(Histogram(*registry_, "textclf_grpc_request_duration_seconds",
+                               "Time from a call's start to its status, by method and gRPC status code, in seconds.")) {}
 
 PrometheusMetrics::~PrometheusMetrics() = default;
 
@@ -97,21 +106,71 @@ std::unique_ptr<PrometheusMetrics::ModelSeries> PrometheusMetrics::BuildSeries(c
   series->name = model.name();
   series->version = model.version();
   series->labels = ModelLabels(model.name(), model.version());
-  const prometheus::Labels& labels = series->labels;
-  series->inferences = &inferences_.Add(labels);
-  series->batches = &batches_.Add(labels);
-  series->feedback_correct = &feedback_.Add(WithLabel(labels, "outcome", "correct"));
-  series->feedback_incorrect = &feedback_.Add(WithLabel(labels, "outcome", "incorrect"));
-  series->request_duration = &request_duration_.Add(labels, DurationBuckets());
-  series->queue_duration = &queue_duration_.Add(labels, DurationBuckets());
-  series->compute_duration = &compute_duration_.Add(labels, DurationBuckets());
-  series->batch_size = &batch_size_.Add(labels, BatchSizeBuckets());
-  series->prediction_confidence = &prediction_confidence_.Add(labels, ConfidenceBuckets());
-  series->pending = &pending_.Add(labels);
-  series->loaded = &model_loaded_.Add(labels);
-  series->load_duration = &model_load_duration_.Add(labels);
-  series->online_accuracy = &online_accuracy_.Add(labels);
+  series->loaded = &model_loaded_.Add(series->labels);
+  series->load_duration = &model_load_duration_.Add(series->labels);
   return series;
+}
+
+void PrometheusMetrics::EnsureServing(ModelSeries& series) {
+  std::call_once(series.serving_once, [&] {
+    const prometheus::Labels& labels = series.labels;
+    series.inferences = &inferences_.Add(labels);
+    series.batches = &batches_.Add(labels);
+    series.request_duration = &request_duration_.Add(labels, DurationBuckets());
+    series.queue_duration = &queue_duration_.Add(labels, DurationBuckets());
+    series.compute_duration = &compute_duration_.Add(labels, DurationBuckets());
+    series.batch_size = &batch_size_.Add(labels, BatchSizeBuckets());
+    series.prediction_confidence = &prediction_confidence_.Add(labels, ConfidenceBuckets());
+    series.pending = &pending_.Add(labels);
+  });
+}
+
+void PrometheusMetrics::EnsureFeedback(ModelSeries& series) {
+  std::call_once(series.feedback_once, [&] {
+    series.feedback_correct = &feedback_.Add(WithLabel(series.labels, "outcome", "correct"));
+    series.feedback_incorrect = &feedback_.Add(WithLabel(series.labels, "outcome", "incorrect"));
+    series.online_accuracy = &online_accuracy_.Add(series.labels);
+  });
+}
+
+void PrometheusMetrics::RemoveSeries(ModelSeries& series) {
+  auto remove = [](auto& family, auto* metric) {
+    if (metric != nullptr) family.Remove(metric);
+  };
+  remove(model_loaded_, series.loaded);
+  remove(model_load_duration_, series.load_duration);
+  remove(inferences_, series.inferences);
+  remove(batches_, series.batches);
+  remove(request_duration_, series.request_duration);
+  remove(queue_duration_, series.queue_duration);
+  remove(compute_duration_, series.compute_duration);
+  remove(batch_size_, series.batch_size);
+  remove(prediction_confidence_, series.prediction_confidence);
+  remove(pending_, series.pending);
+  remove(feedback_, series.feedback_correct);
+  remove(feedback_, series.feedback_incorrect);
+  remove(online_accuracy_, series.online_accuracy);
+  {
+    std::lock_guard<std::mutex> lock(outcomes_mu_);
+    for (auto it = outcomes_.begin(); it != outcomes_.end();) {
+      if (std::get<1>(it->first) == series.name && std::get<2>(it->first) == series.version) {
+        requests_.Remove(it->second);
+        it = outcomes_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  std::lock_guard<std::mutex> lock(eval_mu_);
+  auto datasets = eval_datasets_.find({series.name, series.version});
+  if (datasets == eval_datasets_.end()) return;
+  for (const std::string& dataset : datasets->second) {
+    const prometheus::Labels labels = WithLabel(series.labels, "dataset", dataset);
+    for (auto* family : {&model_accuracy_, &model_macro_f1_, &model_auc_, &model_ece_}) {
+      if (family->Has(labels)) family->Remove(&family->Add(labels));
+    }
+  }
+  eval_datasets_.erase(datasets);
 }
 
 PrometheusMetrics::ModelSeries& PrometheusMetrics::SeriesLocked(const Model& model) {
@@ -135,25 +194,16 @@ void PrometheusMetrics::WithSeries(const Model& model, Update&& update) {
   update(SeriesLocked(model));
 }
 
-prometheus::Counter& PrometheusMetrics::RequestCounter(ModelSeries& series, absl::StatusCode code) {
-  size_t index = static_cast<size_t>(code);
-  if (index >= kStatusCodes) index = static_cast<size_t>(absl::StatusCode::kUnknown);
-  prometheus::Counter* counter = series.requests_by_code[index].load(std::memory_order_acquire);
-  if (counter == nullptr) {
-    // Racing threads get the same counter back from Family::Add, so either store is right.
-    counter = &requests_.Add(
-        WithLabel(series.labels, "code", absl::StatusCodeToString(static_cast<absl::StatusCode>(index))));
-    series.requests_by_code[index].store(counter, std::memory_order_release);
-  }
-  return *counter;
-}
-
 void PrometheusMetrics::OnPending(const Model& model, int delta) {
-  WithSeries(model, [&](ModelSeries& series) { series.pending->Increment(delta); });
+  WithSeries(model, [&](ModelSeries& series) {
+    EnsureServing(series);
+    series.pending->Increment(delta);
+  });
 }
 
 void PrometheusMetrics::OnBatch(const Model& model, size_t size, double compute_seconds) {
   WithSeries(model, [&](ModelSeries& series) {
+    EnsureServing(series);
     series.batches->Increment();
     series.batch_size->Observe(static_cast<double>(size));
     series.compute_duration->Observe(compute_seconds);
@@ -163,8 +213,9 @@ void PrometheusMetrics::OnBatch(const Model& model, size_t size, double compute_
 void PrometheusMetrics::OnRequestDone(const Model& model, const absl::Status& status, size_t inputs,
                                       double request_seconds, double queue_seconds, double compute_seconds,
                                       std::span<const float> top_probabilities) {
+  // Outcomes are counted by OnRpcDone, once per call; this is the batcher's view of its requests.
   WithSeries(model, [&](ModelSeries& series) {
-    RequestCounter(series, status.code()).Increment();
+    EnsureServing(series);
     series.request_duration->Observe(request_seconds);
     series.queue_duration->Observe(queue_seconds);
     // Compute time is measured per batch (OnBatch); a request's share would count shared batches twice.
@@ -182,14 +233,17 @@ void PrometheusMetrics::OnModelLoaded(const Model& model, double load_seconds) {
 
 void PrometheusMetrics::OnModelUnloaded(const Model& model) {
   std::unique_lock lock(series_mu_);
-  SeriesLocked(model).loaded->Set(0);
-  // The series stay in the registry (Prometheus keeps their history); only the cache entry goes,
-  // since the Model, and so its address, is about to be freed.
-  series_.erase(&model);
+  auto it = series_.find(&model);
+  if (it == series_.end() || !it->second->Describes(model)) return;
+  // Gone from the registry (Prometheus keeps their history): a version that is no longer served
+  // exports nothing that alerts could mistake for a failure, and costs no series.
+  RemoveSeries(*it->second);
+  series_.erase(it);
 }
 
 void PrometheusMetrics::OnFeedback(const Model& model, bool correct, double online_accuracy) {
   WithSeries(model, [&](ModelSeries& series) {
+    EnsureFeedback(series);
     (correct ? series.feedback_correct : series.feedback_incorrect)->Increment();
     series.online_accuracy->Set(online_accuracy);
   });
@@ -217,6 +271,48 @@ void PrometheusMetrics::OnEvaluation(const std::string& model, int64_t version, 
 
 void PrometheusMetrics::OnJobsRunning(const std::string& kind, int running) {
   jobs_running_.Add({{"kind", kind}}).Set(running);
+}
+
+void PrometheusMetrics::OnRpcDone(std::string_view method, const std::string& model, int64_t version,
+                                  absl::StatusCode code, double seconds) {
+  const std::string method_name(method);
+  std::lock_guard<std::mutex> lock(outcomes_mu_);
+  auto& call = calls_[{method_name, code}];
+  if (call.first == nullptr) {
+    const prometheus::Labels labels = {{"method", method_name}, {"code", absl::StatusCodeToString(code)}};
+    call = {&grpc_requests_.Add(labels), &grpc_duration_.Add(labels, DurationBuckets())};
+  }
+  call.first->Increment();
+  call.second->Observe(seconds);
+  if (method != "Classify" && method != "Evaluate" && method != "Feedback") return;
+  prometheus::Counter*& outcome = outcomes_[{method_name, model, version, code}];
+  if (outcome == nullptr) {
+    outcome = &requests_.Add({{"method", method_name},
+                              {"model", model},
+                              {"version", version > 0 ? std::to_string(version) : ""},
+                              {"code", absl::StatusCodeToString(code)}});
+  }
+  outcome->Increment();
+}
+
+void PrometheusMetrics::SetModelState(const std::string& model, int64_t version, const std::string& state) {
+  std::lock_guard<std::mutex> lock(state_mu_);
+  prometheus::Gauge*& gauge = states_[{model, version}];
+  const prometheus::Labels labels = WithLabel(ModelLabels(model, version), "state", state);
+  if (gauge != nullptr && !model_state_.Has(labels)) {
+    model_state_.Remove(gauge);  // the version's previous state
+    gauge = nullptr;
+  }
+  if (gauge == nullptr) gauge = &model_state_.Add(labels);
+  gauge->Set(1);
+}
+
+void PrometheusMetrics::ForgetModelState(const std::string& model, int64_t version) {
+  std::lock_guard<std::mutex> lock(state_mu_);
+  auto it = states_.find({model, version});
+  if (it == states_.end()) return;
+  model_state_.Remove(it->second);
+  states_.erase(it);
 }
 
 }  // namespace textclf::server

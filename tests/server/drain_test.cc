@@ -146,7 +146,7 @@ TEST_F(DrainTest, CallsStillRunningAtTheDrainTimeoutAreCancelledAndTheExitIsStil
   const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - signalled).count();
   EXPECT_GE(took, 0.9) << "the call in flight was not given its drain time";
   EXPECT_LT(took, 6) << "the drain timeout did not bound the shutdown";
-  EXPECT_THAT(server_->log(), HasSubstr("drain timeout"));
+  EXPECT_THAT(server_->log(), HasSubstr("drain_timeout"));
   EXPECT_FALSE(stuck.Finish().ok()) << "a call cut by the drain timeout cannot have succeeded";
 }
 

@@ -75,7 +75,9 @@ TEST_F(RuntimeRpcTest, AScrapeCountsExactlyWhatWasSent) {
   const std::string scrape = HttpGet(server_->server().metrics_port(), "/metrics");
   ASSERT_THAT(scrape, HasSubstr("200 OK"));
   const std::string labels = "model=\"cb\",version=\"1\"";
-  EXPECT_EQ(Sample(scrape, "textclf_requests_total{code=\"OK\"," + labels + "}"), 6);
+  EXPECT_EQ(Sample(scrape, "textclf_requests_total{code=\"OK\",method=\"Classify\"," + labels + "}"), 6);
+  // The refusal of an unknown model is counted too, without its made-up name.
+  EXPECT_EQ(Sample(scrape, "textclf_requests_total{code=\"NOT_FOUND\",method=\"Classify\",model=\"\",version=\"\"}"), 1);
   EXPECT_EQ(Sample(scrape, "textclf_inferences_total{" + labels + "}"), 12);
   EXPECT_EQ(Sample(scrape, "textclf_request_duration_seconds_count{" + labels + "}"), 6);
   EXPECT_EQ(Sample(scrape, "textclf_prediction_confidence_count{" + labels + "}"), 12);

@@ -77,23 +77,30 @@ double BucketAt(const std::map<double, double>& buckets, double bound) {
 
 constexpr char kSpamV1[] = R"(model="spam",version="1")";
 
-TEST(PrometheusMetricsTest, RequestsAreCountedByGrpcStatusCode) {
+// Every outcome of Classify, Evaluate and Feedback, refusals before the queue included, counted by
+// method, model, version and code from the RPC path (OnRpcDone); every method also per method.
+TEST(PrometheusMetricsTest, CallsAreCountedByMethodModelVersionAndCode) {
   PrometheusMetrics metrics;
-  FakeModel model("spam", 1);
-  metrics.OnModelLoaded(model, 0.5);
-  metrics.OnRequestDone(model, absl::OkStatus(), 3, 0.01, 0.001, 0.002, std::vector<float>{0.9f, 0.7f, 0.8f});
-  metrics.OnRequestDone(model, absl::OkStatus(), 1, 0.01, 0.001, 0.002, std::vector<float>{0.9f});
-  metrics.OnRequestDone(model, absl::DeadlineExceededError("late"), 2, 0.5, 0.4, 0, {});
-  metrics.OnRequestDone(model, absl::ResourceExhaustedError("full"), 5, 0.0001, 0, 0, {});
-  metrics.OnRequestDone(model, absl::CancelledError("gone"), 1, 0.2, 0.1, 0, {});
+  metrics.OnRpcDone("Classify", "spam", 1, absl::StatusCode::kOk, 0.01);
+  metrics.OnRpcDone("Classify", "spam", 1, absl::StatusCode::kOk, 0.02);
+  metrics.OnRpcDone("Classify", "spam", 1, absl::StatusCode::kDeadlineExceeded, 0.5);
+  // Refused before the queue: a full queue names its model; a version no one loaded is unknown.
+  metrics.OnRpcDone("Classify", "spam", 0, absl::StatusCode::kResourceExhausted, 0.0001);
+  metrics.OnRpcDone("Classify", "", 0, absl::StatusCode::kNotFound, 0.0001);
+  metrics.OnRpcDone("Evaluate", "spam", 1, absl::StatusCode::kOk, 2.0);
+  metrics.OnRpcDone("ListModels", "", 0, absl::StatusCode::kOk, 0.001);
 
   const std::string text = Scrape(metrics);
-  EXPECT_EQ(Sample(text, R"(textclf_requests_total{code="OK",model="spam",version="1"})"), 2);
-  EXPECT_EQ(Sample(text, R"(textclf_requests_total{code="DEADLINE_EXCEEDED",model="spam",version="1"})"), 1);
-  EXPECT_EQ(Sample(text, R"(textclf_requests_total{code="RESOURCE_EXHAUSTED",model="spam",version="1"})"), 1);
-  EXPECT_EQ(Sample(text, R"(textclf_requests_total{code="CANCELLED",model="spam",version="1"})"), 1);
-  // Codes never returned do not show up as zero series.
-  EXPECT_EQ(Sample(text, R"(textclf_requests_total{code="INTERNAL",model="spam",version="1"})"), std::nullopt);
+  EXPECT_EQ(Sample(text, R"(textclf_requests_total{code="OK",method="Classify",model="spam",version="1"})"), 2);
+  EXPECT_EQ(Sample(text, R"(textclf_requests_total{code="DEADLINE_EXCEEDED",method="Classify",model="spam",version="1"})"), 1);
+  EXPECT_EQ(Sample(text, R"(textclf_requests_total{code="RESOURCE_EXHAUSTED",method="Classify",model="spam",version=""})"), 1);
+  EXPECT_EQ(Sample(text, R"(textclf_requests_total{code="NOT_FOUND",method="Classify",model="",version=""})"), 1);
+  EXPECT_EQ(Sample(text, R"(textclf_requests_total{code="OK",method="Evaluate",model="spam",version="1"})"), 1);
+  // Codes never returned do not show up as zero series; other methods count per method only.
+  EXPECT_EQ(Sample(text, R"(textclf_requests_total{code="INTERNAL",method="Classify",model="spam",version="1"})"), std::nullopt);
+  EXPECT_EQ(Sample(text, R"(textclf_grpc_requests_total{code="OK",method="ListModels"})"), 1);
+  EXPECT_EQ(Sample(text, R"(textclf_grpc_requests_total{code="OK",method="Classify"})"), 2);
+  EXPECT_EQ(Sample(text, R"(textclf_grpc_request_duration_seconds_count{code="OK",method="Evaluate"})"), 1);
 }
 
 TEST(PrometheusMetricsTest, InferencesCountOnlyTheInputsOfSuccessfulRequests) {
@@ -186,7 +193,7 @@ TEST(PrometheusMetricsTest, PendingRequestsFollowQueueDeltas) {
   EXPECT_EQ(Sample(Scrape(metrics), std::string("textclf_pending_requests{") + kSpamV1 + "}"), 2);
 }
 
-TEST(PrometheusMetricsTest, ModelLoadedIsOneWhileServableAndZeroAfterUnload) {
+TEST(PrometheusMetricsTest, ModelLoadedIsOneWhileServableAndGoneAfterUnload) {
   PrometheusMetrics metrics;
   FakeModel model("spam", 1);
   const std::string labels = std::string("{") + kSpamV1 + "}";
@@ -197,21 +204,63 @@ TEST(PrometheusMetricsTest, ModelLoadedIsOneWhileServableAndZeroAfterUnload) {
 
   metrics.OnModelUnloaded(model);
   text = Scrape(metrics);
-  EXPECT_EQ(Sample(text, "textclf_model_loaded" + labels), 0);
-  EXPECT_EQ(Sample(text, "textclf_model_load_duration_seconds" + labels), 1.5);
+  EXPECT_EQ(Sample(text, "textclf_model_loaded" + labels), std::nullopt);
+  EXPECT_EQ(Sample(text, "textclf_model_load_duration_seconds" + labels), std::nullopt);
 }
 
-TEST(PrometheusMetricsTest, ReportsAfterUnloadStillCountForThatVersion) {
+// A version that no longer serves exports nothing (no stale gauge for alerts to mistake for a
+// failure): its serving, outcome, feedback and evaluation series all go at unload.
+TEST(PrometheusMetricsTest, UnloadRemovesEverySeriesOfTheVersion) {
+  PrometheusMetrics metrics;
+  FakeModel model("spam", 1), other("spam", 2);
+  metrics.OnModelLoaded(model, 0.1);
+  metrics.OnModelLoaded(other, 0.1);
+  metrics.OnRequestDone(model, absl::OkStatus(), 1, 0.01, 0, 0, std::vector<float>{0.9f});
+  metrics.OnBatch(model, 1, 0.001);
+  metrics.OnRpcDone("Classify", "spam", 1, absl::StatusCode::kOk, 0.01);
+  metrics.OnRpcDone("Classify", "spam", 2, absl::StatusCode::kOk, 0.01);
+  metrics.OnFeedback(model, true, 1.0);
+  v1::EvalMetrics eval;
+  eval.set_dataset("holdout");
+  eval.set_accuracy(0.9);
+  metrics.OnEvaluation("spam", 1, eval);
+  ASSERT_NE(Scrape(metrics).find(R"(version="1")"), std::string::npos);
+  metrics.OnModelUnloaded(model);
+  const std::string text = Scrape(metrics);
+  EXPECT_EQ(text.find(R"(model="spam",version="1")"), std::string::npos) << text;
+  EXPECT_EQ(text.find(R"(version="1")"), std::string::npos) << text;
+  EXPECT_EQ(Sample(text, R"(textclf_requests_total{code="OK",method="Classify",model="spam",version="2"})"), 1);
+  EXPECT_EQ(Sample(text, R"(textclf_model_loaded{model="spam",version="2"})"), 1);
+}
+
+// A version nobody queried costs a handful of series, not the serving path's histograms; online
+// accuracy is absent until feedback exists.
+TEST(PrometheusMetricsTest, AnIdleVersionExportsFewSeriesAndNoAccuracyBeforeFeedback) {
   PrometheusMetrics metrics;
   FakeModel model("spam", 1);
   metrics.OnModelLoaded(model, 0.1);
-  metrics.OnRequestDone(model, absl::OkStatus(), 1, 0.01, 0, 0, {});
-  metrics.OnModelUnloaded(model);
-  // A request still in flight when its version was unloaded finishes afterwards.
-  metrics.OnRequestDone(model, absl::OkStatus(), 1, 0.01, 0, 0, {});
-  const std::string text = Scrape(metrics);
-  EXPECT_EQ(Sample(text, R"(textclf_requests_total{code="OK",model="spam",version="1"})"), 2);
-  EXPECT_EQ(Sample(text, std::string("textclf_model_loaded{") + kSpamV1 + "}"), 0);
+  std::string text = Scrape(metrics);
+  size_t series = 0;
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);) series += !line.empty() && line[0] != '#';
+  EXPECT_LE(series, 4u) << text;
+  EXPECT_EQ(text.find("textclf_online_accuracy{"), std::string::npos);
+  metrics.OnFeedback(model, false, 0.0);
+  EXPECT_EQ(Sample(Scrape(metrics), std::string("textclf_online_accuracy{") + kSpamV1 + "}"), 0.0);
+}
+
+TEST(PrometheusMetricsTest, ModelStateNamesOneStatePerVersion) {
+  PrometheusMetrics metrics;
+  metrics.SetModelState("spam", 1, "loading");
+  metrics.SetModelState("spam", 1, "loaded");
+  metrics.SetModelState("spam", 2, "failed");
+  std::string text = Scrape(metrics);
+  EXPECT_EQ(Sample(text, R"(textclf_model_state{model="spam",state="loaded",version="1"})"), 1);
+  EXPECT_EQ(Sample(text, R"(textclf_model_state{model="spam",state="loading",version="1"})"), std::nullopt);
+  EXPECT_EQ(Sample(text, R"(textclf_model_state{model="spam",state="failed",version="2"})"), 1);
+  metrics.ForgetModelState("spam", 2);
+  text = Scrape(metrics);
+  EXPECT_EQ(text.find(R"(version="2")"), std::string::npos);
 }
 
 TEST(PrometheusMetricsTest, TwoVersionsOfOneModelKeepSeparateSeries) {
@@ -223,13 +272,16 @@ TEST(PrometheusMetricsTest, TwoVersionsOfOneModelKeepSeparateSeries) {
   metrics.OnRequestDone(v1, absl::OkStatus(), 2, 0.01, 0, 0, {});
   metrics.OnRequestDone(v2, absl::OkStatus(), 5, 0.01, 0, 0, {});
   metrics.OnRequestDone(v2, absl::OkStatus(), 1, 0.01, 0, 0, {});
-  metrics.OnModelUnloaded(v1);
+  metrics.OnRpcDone("Classify", "spam", 2, absl::StatusCode::kOk, 0.01);
+  metrics.OnRpcDone("Classify", "spam", 2, absl::StatusCode::kOk, 0.01);
 
-  const std::string text = Scrape(metrics);
+  std::string text = Scrape(metrics);
   EXPECT_EQ(Sample(text, R"(textclf_inferences_total{model="spam",version="1"})"), 2);
   EXPECT_EQ(Sample(text, R"(textclf_inferences_total{model="spam",version="2"})"), 6);
-  EXPECT_EQ(Sample(text, R"(textclf_requests_total{code="OK",model="spam",version="2"})"), 2);
-  EXPECT_EQ(Sample(text, R"(textclf_model_loaded{model="spam",version="1"})"), 0);
+  EXPECT_EQ(Sample(text, R"(textclf_requests_total{code="OK",method="Classify",model="spam",version="2"})"), 2);
+  metrics.OnModelUnloaded(v1);
+  text = Scrape(metrics);
+  EXPECT_EQ(Sample(text, R"(textclf_model_loaded{model="spam",version="1"})"), std::nullopt);
   EXPECT_EQ(Sample(text, R"(textclf_model_loaded{model="spam",version="2"})"), 1);
   EXPECT_EQ(Sample(text, R"(textclf_model_load_duration_seconds{model="spam",version="2"})"), 0.2);
 }
@@ -330,7 +382,7 @@ TEST(PrometheusMetricsTest, ConcurrentReportsForAnUnloadedModelAreAllCounted) {
 
   const std::string text = Scrape(metrics);
   constexpr double kTotal = kThreads * kRequestsPerThread;
-  EXPECT_EQ(Sample(text, R"(textclf_requests_total{code="OK",model="spam",version="1"})"), kTotal);
+  EXPECT_EQ(Sample(text, std::string("textclf_request_duration_seconds_count{") + kSpamV1 + "}"), kTotal);
   EXPECT_EQ(Sample(text, std::string("textclf_batches_total{") + kSpamV1 + "}"), kTotal);
   EXPECT_EQ(Sample(text, std::string("textclf_inferences_total{") + kSpamV1 + "}"), kTotal);
   EXPECT_EQ(Sample(text, std::string("textclf_pending_requests{") + kSpamV1 + "}"), 0);
@@ -342,6 +394,9 @@ TEST(PrometheusMetricsTest, EveryMetricHasHelpAndTheRightType) {
   // The serializer leaves out families without series, so give every family one.
   metrics.OnModelLoaded(model, 0.1);
   metrics.OnRequestDone(model, absl::OkStatus(), 1, 0.01, 0, 0, std::vector<float>{0.9f});
+  metrics.OnRpcDone("Classify", "spam", 1, absl::StatusCode::kOk, 0.01);
+  metrics.OnFeedback(model, true, 1.0);
+  metrics.SetModelState("spam", 1, "loaded");
   metrics.OnJobsRunning("train", 1);
   v1::EvalMetrics eval;
   eval.set_auc(0.9);
@@ -366,6 +421,9 @@ TEST(PrometheusMetricsTest, EveryMetricHasHelpAndTheRightType) {
       {"textclf_model_auc", "gauge"},
       {"textclf_model_ece", "gauge"},
       {"textclf_online_accuracy", "gauge"},
+      {"textclf_model_state", "gauge"},
+      {"textclf_grpc_requests_total", "counter"},
+      {"textclf_grpc_request_duration_seconds", "histogram"},
   };
   for (const auto& [name, type] : types) {
     EXPECT_NE(text.find("# HELP " + name + " "), std::string::npos) << name;
