@@ -44,8 +44,9 @@ absl::StatusOr<IdxArray> ReadIdx(const std::filesystem::path& path, int64_t max_
   };
   auto read_error = [&]() {
     int error = 0;
-    const char* message = gzerror(file.get(), &error);
-    return absl::InvalidArgumentError(absl::StrCat(path.string(), ": ", message));
+    std::string_view message = gzerror(file.get(), &error);
+    if (message.starts_with(path.string() + ": ")) message.remove_prefix(path.string().size() + 2);  // zlib names it
+    return absl::InvalidArgumentError(absl::StrCat(path.string(), " cannot be read: ", std::string(message)));
   };
 
   unsigned char magic[4];
@@ -55,7 +56,7 @@ absl::StatusOr<IdxArray> ReadIdx(const std::filesystem::path& path, int64_t max_
   if (magic[0] != 0 || magic[1] != 0) return bad("bad magic number");
   if (magic[2] != 0x08) return bad(absl::StrCat("element type 0x", absl::Hex(magic[2]), " is not unsigned byte"));
   const int rank = magic[3];
-  if (rank < 1) return bad("truncated header");
+  if (rank < 1) return bad("its header declares no dimensions");
   std::string header(4 * static_cast<size_t>(rank), '\0');
   const int64_t header_got = ReadUpTo(file.get(), header.data(), static_cast<int64_t>(header.size()));
   if (header_got < 0) return read_error();

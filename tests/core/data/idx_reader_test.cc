@@ -61,6 +61,22 @@ TEST_F(IdxReaderTest, MaxItemsStillChecksTheWholeFile) {
   EXPECT_THAT(ReadIdx(dir_.path() / "long", 1).status().message(), HasSubstr("expected 6 data bytes, found more"));
 }
 
+TEST_F(IdxReaderTest, ShortAndForeignHeadersAreNamed) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"abc", "too short"},
+      {std::string("\0\0\x08\0", 4), "its header declares no dimensions"},
+      {std::string("\0\0\x0d\x01", 4) + IdxHeader({1}).substr(4), "element type 0xd is not unsigned byte"},
+      {IdxHeader({2, 3}).substr(0, 9), "truncated header"},
+      {"\x1f\x8b garbage", "bad cannot be read: unknown compression method"}};
+  for (const auto& [bytes, message] : cases) {
+    WriteFile(dir_.path() / "bad", bytes);
+    auto read = ReadIdx(dir_.path() / "bad");
+    ASSERT_FALSE(read.ok()) << message;
+    EXPECT_EQ(read.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(std::string(read.status().message()), HasSubstr(message));
+  }
+}
+
 // 2^16 x 2^24 x 2^24 bytes is 2^64: the product wrapped to 0 and an empty file passed as 65536
 // images of 2^48 bytes each.
 TEST_F(IdxReaderTest, DimensionsWhoseProductOverflowsAreRefused) {
