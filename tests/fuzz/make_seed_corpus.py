@@ -49,7 +49,9 @@ class Pickle:
             return self.op(b"K" + bytes([v]))
         if 0 <= v < 65536:
             return self.op(b"M" + struct.pack("<H", v))
-        return self.op(b"J" + struct.pack("<i", v))
+        if -2**31 <= v < 2**31:
+            return self.op(b"J" + struct.pack("<i", v))
+        return self.op(b"\x8a\x08" + struct.pack("<q", v))  # LONG1
 
     def glob(self, module, name):
         return self.op(b"c" + module.encode() + b"\n" + name.encode() + b"\n")
@@ -123,10 +125,13 @@ def torch_zip(pickle, storages, prefix="archive/", deflate=False):
     buffer = io.BytesIO()
     method = zipfile.ZIP_DEFLATED if deflate else zipfile.ZIP_STORED
     with zipfile.ZipFile(buffer, "w", method) as z:
-        z.writestr(prefix + "data.pkl", pickle)
+        # A fixed time, so that rerunning this script changes no file it did not mean to.
+        def add(name, data):
+            z.writestr(zipfile.ZipInfo(name, date_time=(2024, 1, 1, 0, 0, 0)), data, compress_type=method)
+        add(prefix + "data.pkl", pickle)
         for key, data in storages:
-            z.writestr(prefix + "data/" + key, data)
-        z.writestr(prefix + "version", "3\n")
+            add(prefix + "data/" + key, data)
+        add(prefix + "version", "3\n")
     return buffer.getvalue()
 
 
