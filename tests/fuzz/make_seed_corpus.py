@@ -149,6 +149,10 @@ wrapped = state_dict_pickle([TRANSPOSED, COUNT], wrap=True)
 write("torch_checkpoint", "conv.pth", torch_zip(small, STORAGES[:2]))
 write("torch_checkpoint", "mixed_dtypes.pth", torch_zip(full, STORAGES, prefix="model/"))
 write("torch_checkpoint", "wrapped_deflated.pth", torch_zip(wrapped, [STORAGES[2], STORAGES[3]], deflate=True))
+# The fuzz target's other form: [odd byte][u16 pickle size][pickle][storage bytes], which it zips
+# itself (every data/<key> holding the same storage bytes).
+write("torch_checkpoint", "parts_conv", b"\x01" + struct.pack("<H", len(small)) + small + floats(range(12)))
+write("torch_checkpoint", "parts_mixed", b"\x01" + struct.pack("<H", len(full)) + full + floats(range(12)))
 write("state_dict_unpickler", "small.pkl", small)
 write("state_dict_unpickler", "mixed_dtypes.pkl", full)
 write("state_dict_unpickler", "wrapped.pkl", wrapped)
