@@ -42,7 +42,7 @@ struct Dict {
 struct Value {
   std::variant<std::monostate, bool, int64_t, double, std::string, Global, Storage, Tuple, List, Dict, PickledTensor>
       v;
-  int depth = 0;           // containers nested inside this value, itself included
+  int depth = 0;           // levels of values nested inside this one (0: it holds none)
   bool contained = false;  // put inside a tuple, list or dict: no longer changed
 };
 
