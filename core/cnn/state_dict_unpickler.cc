@@ -1,5 +1,6 @@
 #include "core/cnn/state_dict_unpickler.h"
 
+#include <algorithm>
 #include <cstring>
 #include <map>
 #include <memory>
@@ -10,6 +11,11 @@
 
 namespace textclf::cnn {
 namespace {
+
+// Bounds that keep a hostile pickle from exhausting the stack or the memory. torch.save writes a
+// state dict a few containers deep and, for the largest models, tens of thousands of values.
+constexpr int kMaxNesting = 64;
+constexpr size_t kMaxValues = size_t{1} << 20;  // stack pushes, marks and memo entries
 
 struct Value;
 using ValuePtr = std::shared_ptr<Value>;
@@ -24,12 +30,20 @@ struct Storage {
 };
 using Items = std::vector<ValuePtr>;
 struct Tuple { Items items; };
-struct List { Items items; };
-struct Dict { std::vector<std::pair<ValuePtr, ValuePtr>> items; };
+struct List {
+  static constexpr char kName[] = "list";
+  Items items;
+};
+struct Dict {
+  static constexpr char kName[] = "dict";
+  std::vector<std::pair<ValuePtr, ValuePtr>> items;
+};
 
 struct Value {
   std::variant<std::monostate, bool, int64_t, double, std::string, Global, Storage, Tuple, List, Dict, PickledTensor>
       v;
+  int depth = 0;           // levels of values nested inside this one (0: it holds none)
+  bool contained = false;  // put inside a tuple, list or dict: no longer changed
 };
 
 template <typename T>
@@ -106,6 +120,7 @@ class Unpickler {
   }
   absl::StatusOr<Items> PopToMark() {
     if (marks_.empty()) return Bad("no MARK");
+    if (marks_.back() > stack_.size()) return Bad("stack underflow");
     Items items(stack_.begin() + static_cast<std::ptrdiff_t>(marks_.back()), stack_.end());
     stack_.resize(marks_.back());
     marks_.pop_back();
@@ -118,40 +133,87 @@ class Unpickler {
     ASSIGN_OR_RETURN(std::string s, ReadBytes(n));
     return Push(Make(std::move(s)));
   }
+  // Every push, mark and memo entry counts: recalling one memo entry a million times costs two
+  // bytes of pickle each.
+  absl::Status Count() {
+    if (++values_ > kMaxValues) return Bad(absl::StrCat("it holds more than ", kMaxValues, " values"));
+    return absl::OkStatus();
+  }
   absl::Status Push(ValuePtr v) {
+    RETURN_IF_ERROR(Count());
     stack_.push_back(std::move(v));
+    return absl::OkStatus();
+  }
+  absl::Status Mark() {
+    RETURN_IF_ERROR(Count());
+    marks_.push_back(stack_.size());
     return absl::OkStatus();
   }
   absl::Status Memo(uint64_t index) {
     if (stack_.empty()) return Bad("memoising an empty stack");
+    RETURN_IF_ERROR(Count());
     memo_[index] = stack_.back();
     return absl::OkStatus();
+  }
+  // Puts `items` inside `parent`, one nesting level above the deepest of them. Together with
+  // Mutable this keeps every container's depth known and bounded (its values are destroyed
+  // recursively), and no container can come to hold itself through the memo.
+  static absl::Status Adopt(Value& parent, const Items& items) {
+    for (const ValuePtr& item : items) {
+      if (item.get() == &parent) return Bad("a list or dict that holds itself");
+      if (item->depth >= kMaxNesting) return Bad(absl::StrCat("containers nested more than ", kMaxNesting, " deep"));
+      parent.depth = std::max(parent.depth, item->depth + 1);
+    }
+    for (const ValuePtr& item : items) item->contained = true;
+    return absl::OkStatus();
+  }
+  // A new tuple or list of `items`.
+  template <typename Container>
+  absl::Status PushContainer(Items items) {
+    ValuePtr v = Make(Container{});
+    RETURN_IF_ERROR(Adopt(*v, items));
+    std::get<Container>(v->v).items = std::move(items);
+    return Push(std::move(v));
+  }
+  // The list or dict on top of the stack, to be filled. torch.save fills each one before it puts
+  // it inside another, so one already inside another is refused: changing it then could nest
+  // it deeper than its container knows, or inside itself.
+  template <typename Container>
+  absl::StatusOr<Value*> Mutable(std::string_view op) {
+    if (stack_.empty()) return Bad(absl::StrCat(std::string(op), " without a ", Container::kName));
+    Value* target = stack_.back().get();
+    if (std::get_if<Container>(&target->v) == nullptr) {
+      return Bad(absl::StrCat(std::string(op), " on something that is not a ", Container::kName));
+    }
+    if (target->contained) return Bad(absl::StrCat(std::string(op), " on a ", Container::kName, " inside another value"));
+    return target;
   }
   absl::Status Recall(uint64_t index) {
     auto it = memo_.find(index);
     if (it == memo_.end()) return Bad(absl::StrCat("memo ", index, " is not set"));
     return Push(it->second);
   }
+  // TUPLE1/2/3 take the top n values, which must all lie above the innermost MARK.
   absl::Status TupleOf(size_t n) {
-    if (stack_.size() < n) return Bad("stack underflow");
-    Tuple t;
-    t.items.assign(stack_.end() - static_cast<std::ptrdiff_t>(n), stack_.end());
+    const size_t floor = marks_.empty() ? 0 : marks_.back();
+    if (stack_.size() < floor + n) return Bad("stack underflow");
+    Items items(stack_.end() - static_cast<std::ptrdiff_t>(n), stack_.end());
     stack_.resize(stack_.size() - n);
-    return Push(Make(std::move(t)));
+    return PushContainer<Tuple>(std::move(items));
   }
   absl::Status SetItems(Items items) {
     if (items.size() % 2 != 0) return Bad("SETITEMS with an odd number of values");
-    if (stack_.empty()) return Bad("SETITEMS without a dict");
-    auto* d = std::get_if<Dict>(&stack_.back()->v);
-    if (d == nullptr) return Bad("SETITEMS on something that is not a dict");
-    for (size_t i = 0; i < items.size(); i += 2) d->items.emplace_back(items[i], items[i + 1]);
+    ASSIGN_OR_RETURN(Value * target, Mutable<Dict>("SETITEMS"));
+    RETURN_IF_ERROR(Adopt(*target, items));
+    auto& d = std::get<Dict>(target->v);
+    for (size_t i = 0; i < items.size(); i += 2) d.items.emplace_back(items[i], items[i + 1]);
     return absl::OkStatus();
   }
   absl::Status Append(Items items) {
-    if (stack_.empty()) return Bad("APPEND without a list");
-    auto* l = std::get_if<List>(&stack_.back()->v);
-    if (l == nullptr) return Bad("APPEND on something that is not a list");
-    l->items.insert(l->items.end(), items.begin(), items.end());
+    ASSIGN_OR_RETURN(Value * target, Mutable<List>("APPEND"));
+    RETURN_IF_ERROR(Adopt(*target, items));
+    auto& l = std::get<List>(target->v);
+    l.items.insert(l.items.end(), items.begin(), items.end());
     return absl::OkStatus();
   }
 
@@ -181,9 +243,7 @@ class Unpickler {
     switch (op) {
       case 0x80: return Read<uint8_t>().status();  // PROTO
       case 0x95: return Read<uint64_t>().status();  // FRAME
-      case '(':
-        marks_.push_back(stack_.size());
-        return absl::OkStatus();
+      case '(': return Mark();
       case 'c': {  // GLOBAL
         ASSIGN_OR_RETURN(std::string module, ReadLine());
         ASSIGN_OR_RETURN(std::string name, ReadLine());
@@ -203,12 +263,12 @@ class Unpickler {
       case 'h': { ASSIGN_OR_RETURN(uint8_t i, Read<uint8_t>()); return Recall(i); }
       case 'j': { ASSIGN_OR_RETURN(uint32_t i, Read<uint32_t>()); return Recall(i); }
       case ')': return Push(Make(Tuple{}));
-      case 't': { ASSIGN_OR_RETURN(Items items, PopToMark()); return Push(Make(Tuple{std::move(items)})); }
+      case 't': { ASSIGN_OR_RETURN(Items items, PopToMark()); return PushContainer<Tuple>(std::move(items)); }
       case 0x85: return TupleOf(1);
       case 0x86: return TupleOf(2);
       case 0x87: return TupleOf(3);
       case ']': return Push(Make(List{}));
-      case 'l': { ASSIGN_OR_RETURN(Items items, PopToMark()); return Push(Make(List{std::move(items)})); }
+      case 'l': { ASSIGN_OR_RETURN(Items items, PopToMark()); return PushContainer<List>(std::move(items)); }
       case 'a': { ASSIGN_OR_RETURN(ValuePtr v, Pop()); return Append({v}); }
       case 'e': { ASSIGN_OR_RETURN(Items items, PopToMark()); return Append(std::move(items)); }
       case '}': return Push(Make(Dict{}));
@@ -282,6 +342,7 @@ class Unpickler {
   Items stack_;
   std::vector<size_t> marks_;
   std::map<uint64_t, ValuePtr> memo_;
+  size_t values_ = 0;
 };
 
 }  // namespace

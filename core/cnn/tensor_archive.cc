@@ -1,5 +1,6 @@
 #include "core/cnn/tensor_archive.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -134,14 +135,19 @@ absl::StatusOr<std::vector<ArchiveTensor>> ParseArchive(std::string_view bytes, 
       return r.Error(absl::StrCat(named, " has ", t.bits, "-bit values; 32 or 2..8 are valid"));
     }
     if (rank > kMaxRank) return r.Error(absl::StrCat(named, " has rank ", rank));
-    int64_t numel = 1;
+    // The sizes' product bounds the values; with zeros counted as ones it also bounds what the
+    // strides of the shape multiply up to (libtorch computes them), so an empty tensor cannot
+    // carry sizes whose product overflows either.
+    constexpr int64_t kMaxExtent = int64_t{1} << 40;
+    int64_t numel = 1, extent = 1;
     for (int d = 0; d < rank; ++d) {
       ASSIGN_OR_RETURN(int64_t dim, r.Get<int64_t>(named));
-      if (dim < 0 || dim > (int64_t{1} << 40) || (dim > 0 && numel > (int64_t{1} << 40) / dim)) {
+      if (dim < 0 || dim > kMaxExtent || extent > kMaxExtent / std::max<int64_t>(dim, 1)) {
         return r.Error(absl::StrCat(named, " has an impossible shape"));
       }
       t.shape.push_back(dim);
       numel *= dim;
+      extent *= std::max<int64_t>(dim, 1);
     }
     if (t.bits == 32) {
       ASSIGN_OR_RETURN(uint64_t size, r.Get<uint64_t>(named));
@@ -150,7 +156,7 @@ absl::StatusOr<std::vector<ArchiveTensor>> ParseArchive(std::string_view bytes, 
       }
       ASSIGN_OR_RETURN(std::string_view data, r.Bytes(size, named));
       t.values.resize(static_cast<size_t>(numel));
-      std::memcpy(t.values.data(), data.data(), data.size());
+      if (!data.empty()) std::memcpy(t.values.data(), data.data(), data.size());  // an empty vector's data() may be null
     } else {
       ASSIGN_OR_RETURN(uint32_t scales, r.Get<uint32_t>(named));
       const int64_t channels = t.shape.empty() ? 1 : t.shape[0];

@@ -68,12 +68,18 @@ absl::Status CsvReader::Fail(int64_t line, std::string_view message) {
   return error_;
 }
 
+absl::Status CsvReader::TooLong() {
+  return Fail(record_line_, absl::StrCat("the record is longer than ", kMaxRecordBytes,
+                                         " bytes (a quote left open, or no line breaks?)"));
+}
+
 absl::Status CsvReader::ReadUnquoted(std::string* field) {
   for (;;) {
     const char* data = buffer_.data();
     const size_t start = pos_, end = buffer_.size();
     while (pos_ < end && !kUnquotedStops[static_cast<unsigned char>(data[pos_])]) ++pos_;
     field->append(data + start, pos_ - start);
+    if (field->size() > record_left_) return TooLong();
     if (pos_ < end || !Refill()) break;
   }
   if (Peek() == '"') return Fail(line_, "quote inside an unquoted field");
@@ -91,6 +97,7 @@ absl::Status CsvReader::ReadQuoted(std::string* field) {
     line_ += std::count(data + pos_, data + stop, '\n');
     field->append(data + pos_, stop - pos_);
     pos_ = stop;
+    if (field->size() > record_left_) return TooLong();
     if (pos_ == end) {
       if (!Refill()) return Fail(open_line, "unterminated quoted field");
       continue;
@@ -123,14 +130,19 @@ absl::StatusOr<bool> CsvReader::Next(std::vector<std::string>* fields) {
   }
 
   record_line_ = line_;
+  record_left_ = kMaxRecordBytes;
   // Strings are reused across records so that their buffers are too.
   size_t count = 0;
   for (;;) {
+    if (count == kMaxFields) {
+      return Fail(record_line_, absl::StrCat("the record has more than ", kMaxFields, " fields"));
+    }
     if (count == fields->size()) fields->emplace_back();
     std::string* field = &(*fields)[count++];
     field->clear();
     absl::Status status = Peek() == '"' ? ReadQuoted(field) : ReadUnquoted(field);
     if (!status.ok()) return status;
+    record_left_ -= field->size();
     const int c = Peek();
     if (c == ',') {
       ++pos_;

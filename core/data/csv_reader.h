@@ -18,6 +18,11 @@ namespace textclf::data {
 
 class CsvReader {
  public:
+  // Bounds on one record, so that a file without line breaks (or with a quote left open) fails
+  // with a message instead of taking all memory. Data sets of texts stay far below both.
+  static constexpr size_t kMaxRecordBytes = size_t{64} << 20;
+  static constexpr size_t kMaxFields = size_t{1} << 16;
+
   static absl::StatusOr<CsvReader> Open(const std::filesystem::path& path);
   // Reads from memory; errors name the source "<input>".
   static CsvReader FromString(std::string data);
@@ -34,7 +39,8 @@ class CsvReader {
 
   // Reads the next record into `fields`; false at the end of the input. Blank lines between
   // records are skipped (as pandas does), so a one-column file must quote an empty value.
-  // Errors are INVALID_ARGUMENT and sticky: every later call returns the same error.
+  // Errors are INVALID_ARGUMENT and sticky: every later call returns the same error; so is a
+  // record beyond kMaxRecordBytes or kMaxFields.
   absl::StatusOr<bool> Next(std::vector<std::string>* fields);
 
   // 1-based line where the last record (or the header) started.
@@ -50,6 +56,7 @@ class CsvReader {
   absl::Status Fail(int64_t line, std::string_view message);
   absl::Status ReadUnquoted(std::string* field);
   absl::Status ReadQuoted(std::string* field);
+  absl::Status TooLong();
 
   std::string name_;
   std::unique_ptr<std::ifstream> in_;  // null when reading from memory
@@ -57,6 +64,7 @@ class CsvReader {
   size_t pos_ = 0;
   int64_t line_ = 1;                   // line of the byte at pos_
   int64_t record_line_ = 0;
+  size_t record_left_ = 0;             // bytes the current record may still take
   size_t expected_fields_ = 0;         // 0 until the header or first record
   std::vector<std::string> header_;
   absl::Status error_;

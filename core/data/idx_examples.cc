@@ -10,12 +10,14 @@ absl::StatusOr<std::vector<v1::Example>> ReadIdxExamples(const std::filesystem::
                                                          int64_t offset, int64_t limit,
                                                          const std::vector<std::string>& class_names) {
   if (offset < 0 || limit < 0) return absl::InvalidArgumentError("an IDX offset and limit must not be negative");
-  const int64_t wanted = limit > 0 ? offset + limit : 0;
+  int64_t wanted = 0;  // all
+  if (limit > 0 && __builtin_add_overflow(offset, limit, &wanted)) wanted = 0;
   auto images = ReadIdx(images_path, wanted);
   if (!images.ok()) return images.status();
   auto labels = ReadIdx(labels_path, wanted);
   if (!labels.ok()) return labels.status();
-  if (images->dims.size() != 3 || labels->dims.size() != 1 || images->items() != labels->items()) {
+  // The files' own item counts: both are cut to the same `wanted`, which would hide a mismatch.
+  if (images->dims.size() != 3 || labels->dims.size() != 1 || images->file_items != labels->file_items) {
     return absl::InvalidArgumentError(absl::StrCat(images_path.string(), " and ", labels_path.string(),
                                                    " are not images [N, H, W] and labels [N] of the same N"));
   }

@@ -1,5 +1,7 @@
 #include "core/encoder/bert_config.h"
 
+#include <limits>
+
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
@@ -7,10 +9,13 @@
 namespace textclf::encoder {
 namespace {
 
+// Values beyond int's range are refused, not narrowed: 2^32 attention heads became 0, and the
+// divisibility check below divided by it.
 absl::Status ReadInt(const nlohmann::json& j, const char* key, int min, int* out) {
   if (!j.contains(key)) return absl::OkStatus();
-  if (!j[key].is_number_integer() || j[key].get<int64_t>() < min) {
-    return absl::InvalidArgumentError(absl::StrCat("config.json: ", key, " must be an integer >= ", min));
+  constexpr int kMax = std::numeric_limits<int>::max();
+  if (!j[key].is_number_integer() || j[key].get<int64_t>() < min || j[key].get<int64_t>() > kMax) {
+    return absl::InvalidArgumentError(absl::StrCat("config.json: ", key, " must be an integer from ", min, " to ", kMax));
   }
   *out = j[key].get<int>();
   return absl::OkStatus();

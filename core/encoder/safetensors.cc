@@ -110,11 +110,17 @@ absl::StatusOr<SafetensorsReader> SafetensorsReader::Parse(std::string_view byte
     auto dtype = ParseDType(entry["dtype"].get<std::string>(), name);
     if (!dtype.ok()) return dtype.status();
     view.dtype = *dtype;
+    // The sizes are the file's: each must fit int64 and their product, in bytes, 64 bits, or a
+    // wrapped product would pass the size check below with an impossible shape.
+    uint64_t expected = SafeDTypeBytes(view.dtype);
     for (const auto& d : entry["shape"]) {
-      if (!d.is_number_unsigned()) {
+      if (!d.is_number_unsigned() || d.get<uint64_t>() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
         return absl::InvalidArgumentError(absl::StrCat("safetensors: tensor ", name, " has a bad shape"));
       }
       view.shape.push_back(d.get<int64_t>());
+      if (__builtin_mul_overflow(expected, d.get<uint64_t>(), &expected)) {
+        return absl::InvalidArgumentError(absl::StrCat("safetensors: tensor ", name, " has a shape of more than 2^64 bytes"));
+      }
     }
     const auto& offsets = entry["data_offsets"];
     if (!offsets[0].is_number_unsigned() || !offsets[1].is_number_unsigned()) {
@@ -126,7 +132,6 @@ absl::StatusOr<SafetensorsReader> SafetensorsReader::Parse(std::string_view byte
       return absl::InvalidArgumentError(absl::StrCat("safetensors: tensor ", name, " lies at bytes [", begin, ", ",
                                                      end, ") beyond the ", data.size(), " data bytes"));
     }
-    const uint64_t expected = static_cast<uint64_t>(view.elements()) * SafeDTypeBytes(view.dtype);
     if (end - begin != expected) {
       return absl::InvalidArgumentError(absl::StrCat("safetensors: tensor ", name, " has ", end - begin,
                                                      " bytes but its shape needs ", expected));

@@ -63,5 +63,23 @@ TEST(TensorArchive, WrongMagicTrailingBytesAndBadBitsAreRefused) {
   EXPECT_THAT(ParseArchive(bad_bits, "w").status().message(), HasSubstr("12-bit"));
 }
 
+// An empty tensor's values were copied with memcpy(nullptr, ..., 0): undefined behaviour that
+// UBSan reported on the first fuzz run.
+TEST(TensorArchive, EmptyTensorsRoundTrip) {
+  auto parsed = ParseArchive(SerializeArchive({FloatTensor("empty", {0, 4}, {})}), "w");
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_EQ((*parsed)[0].shape, (std::vector<int64_t>{0, 4}));
+  EXPECT_TRUE((*parsed)[0].values.empty());
+}
+
+// [0, 2^40, 2^40] holds no values, so the old check (on the product) let it through; its
+// contiguous strides overflow int64 once libtorch builds the tensor.
+TEST(TensorArchive, EmptyTensorsWithOverflowingSizesAreRefused) {
+  const std::string bytes = SerializeArchive({FloatTensor("w", {0, int64_t{1} << 40, int64_t{1} << 40}, {})});
+  auto parsed = ParseArchive(bytes, "w");
+  ASSERT_FALSE(parsed.ok());
+  EXPECT_THAT(parsed.status().message(), HasSubstr("tensor w has an impossible shape"));
+}
+
 }  // namespace
 }  // namespace textclf::cnn

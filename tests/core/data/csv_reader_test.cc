@@ -136,6 +136,29 @@ TEST(CsvReader, RejectsTextAfterAClosingQuote) {
   EXPECT_NE(records.status().message().find("<input>:2:"), std::string_view::npos);
 }
 
+// A file without line breaks, or with a quote left open, was one record as long as the file:
+// a crafted (or wrong) file took as much memory as it had bytes.
+TEST(CsvReader, RefusesRecordsLongerThanTheLimit) {
+  const std::string huge(CsvReader::kMaxRecordBytes / 2 + 1, 'x');
+  auto unquoted = ReadAll("a,b\n" + huge + "," + huge + "\n");
+  ASSERT_EQ(unquoted.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(unquoted.status().message(),
+            "<input>:2: the record is longer than 67108864 bytes (a quote left open, or no line breaks?)");
+  auto quoted = ReadAll("a\n\"" + huge + "\n" + huge + "\n");
+  ASSERT_EQ(quoted.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(quoted.status().message().find("<input>:2: the record is longer"), std::string_view::npos);
+  // Right at the limit is fine.
+  auto fits = ReadAll("a\n" + std::string(CsvReader::kMaxRecordBytes, 'x') + "\n");
+  ASSERT_TRUE(fits.ok()) << fits.status();
+}
+
+TEST(CsvReader, RefusesRecordsWithMoreFieldsThanTheLimit) {
+  auto records = ReadAll(std::string(CsvReader::kMaxFields, ',') + "\n");
+  ASSERT_EQ(records.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(records.status().message(), "<input>:1: the record has more than 65536 fields");
+  EXPECT_TRUE(ReadAll(std::string(CsvReader::kMaxFields - 1, ',') + "\n").ok());
+}
+
 TEST(CsvReader, KeepsReturningTheFirstError) {
   CsvReader reader = CsvReader::FromString("a,b\n1\n2,3\n");
   ASSERT_TRUE(reader.ReadHeader().ok());

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -65,6 +66,25 @@ TEST_F(IdxExamplesTest, MismatchedFilesAreRefusedByName) {
   EXPECT_EQ(examples.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(examples.status().message().find("short-labels"), std::string::npos) << examples.status();
   EXPECT_FALSE(ReadIdxExamples(dir_ / "images", dir_ / "missing", 0, 0, {}).ok());
+  // A limit cuts both files to the same count, which once hid the mismatch.
+  EXPECT_FALSE(ReadIdxExamples(dir_ / "images", dir_ / "short-labels", 0, 1, {}).ok());
+}
+
+// Images of 2^48 bytes each, announced by a header whose product wraps to 0: the file passed as
+// empty, and slicing its first image threw std::out_of_range (textclf train aborted).
+TEST_F(IdxExamplesTest, OverflowingImageSizesAreRefused) {
+  WriteIdx(dir_ / "huge-images", {1u << 16, 1u << 24, 1u << 24}, "");
+  WriteIdx(dir_ / "many-labels", {1u << 16}, std::string(1 << 16, '\0'));
+  auto examples = ReadIdxExamples(dir_ / "huge-images", dir_ / "many-labels", 0, 0, {});
+  ASSERT_FALSE(examples.ok());
+  EXPECT_EQ(examples.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(examples.status().message().find("huge-images"), std::string::npos) << examples.status();
+}
+
+TEST_F(IdxExamplesTest, LimitsThatOverflowMeanAll) {
+  auto examples = ReadIdxExamples(dir_ / "images", dir_ / "labels", 1, std::numeric_limits<int64_t>::max(), {});
+  ASSERT_TRUE(examples.ok()) << examples.status();
+  EXPECT_EQ(examples->size(), 2u);
 }
 
 }  // namespace

@@ -50,5 +50,16 @@ TEST(BertConfig, RejectsInconsistentValuesNamingTheField) {
   EXPECT_THAT(std::string(ParseBertConfig("not json").status().message()), HasSubstr("JSON"));
 }
 
+// 2^32 heads was narrowed to 0 heads, and hidden_size % 0 killed the process with SIGFPE.
+TEST(BertConfig, RejectsIntegersBeyondIntRange) {
+  for (const char* json : {R"({"num_attention_heads": 4294967296})", R"({"vocab_size": 2147483648})",
+                           R"({"hidden_size": 18446744073709551615})"}) {
+    auto c = ParseBertConfig(json);
+    ASSERT_FALSE(c.ok()) << json;
+    EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(std::string(c.status().message()), HasSubstr("must be an integer from 1 to 2147483647"));
+  }
+}
+
 }  // namespace
 }  // namespace textclf::encoder

@@ -72,6 +72,45 @@ TEST(Safetensors, RejectsCorruptFilesWithAReason) {
   EXPECT_THAT(std::string(WriteSafetensors(wrong).status().message()), HasSubstr("3 values"));
 }
 
+// A file of one JSON header and `data` bytes.
+std::string FileWithHeader(const std::string& header, const std::string& data = "") {
+  std::string file(8, '\0');
+  const uint64_t size = header.size();
+  std::memcpy(file.data(), &size, 8);
+  return file + header + data;
+}
+
+// Shapes come from the file: [2^62, 4] floats is 2^66 bytes, which wrapped to 0 and matched an
+// empty byte range; a size of 2^63 became negative on its way to int64.
+TEST(Safetensors, ShapesWhoseSizeOverflowsAreRefused) {
+  auto wrapped = SafetensorsReader::Parse(
+      FileWithHeader(R"({"t":{"dtype":"F32","shape":[4611686018427387904,4],"data_offsets":[0,0]}})"));
+  ASSERT_FALSE(wrapped.ok());
+  EXPECT_EQ(wrapped.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(wrapped.status().message()), HasSubstr("tensor t has a shape of more than 2^64 bytes"));
+
+  auto negative = SafetensorsReader::Parse(
+      FileWithHeader(R"({"t":{"dtype":"U8","shape":[9223372036854775808,2],"data_offsets":[0,0]}})"));
+  ASSERT_FALSE(negative.ok());
+  EXPECT_THAT(std::string(negative.status().message()), HasSubstr("tensor t has a bad shape"));
+
+  auto empty = SafetensorsReader::Parse(
+      FileWithHeader(R"({"t":{"dtype":"F32","shape":[0,9223372036854775807],"data_offsets":[0,0]}})"));
+  ASSERT_TRUE(empty.ok()) << empty.status();
+  EXPECT_EQ(empty->Find("t")->elements(), 0);
+}
+
+TEST(Safetensors, HeadersThatAreNotTheExpectedJsonAreRefused) {
+  for (const std::string& header : std::vector<std::string>{R"([1,2])", R"({"t":{"dtype":"F32","shape":[-1],"data_offsets":[0,0]}})",
+                                   R"({"t":{"dtype":"F32","shape":[1.5],"data_offsets":[0,0]}})",
+                                   R"({"t":{"dtype":7,"shape":[1],"data_offsets":[0,4]}})", R"({"t":[)",
+                                   std::string(100'000, '[') + std::string(100'000, ']')}) {
+    auto reader = SafetensorsReader::Parse(FileWithHeader(header, std::string(4, '\0')));
+    ASSERT_FALSE(reader.ok()) << header;
+    EXPECT_EQ(reader.status().code(), absl::StatusCode::kInvalidArgument);
+  }
+}
+
 TEST(Safetensors, ConvertsHalfAndBFloat16WithRoundingToNearestEven) {
   EXPECT_EQ(FloatToHalf(1.f), 0x3C00);
   EXPECT_EQ(FloatToHalf(-2.f), 0xC000);
