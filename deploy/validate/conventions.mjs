@@ -27,8 +27,9 @@ export function cpuCores(q) {
   return m[2] === "m" ? Number(m[1]) / 1000 : Number(m[1]);
 }
 
+// The textclf_ and process_ series an expression reads (other exporters' names are not checked).
 export function metricNamesIn(expr) {
-  return [...String(expr).matchAll(/\btextclf_[a-z0-9_]+\b/g)].map((m) => m[0]);
+  return [...String(expr).matchAll(/\b(?:textclf|process)_[a-z0-9_]+\b/g)].map((m) => m[0]);
 }
 
 const selects = (selector, labels) =>

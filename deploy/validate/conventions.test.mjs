@@ -8,22 +8,42 @@ import { test } from "node:test";
 import YAML from "yaml";
 import { conventionErrors, parseArgs, cpuCores } from "./conventions.mjs";
 import { schemaErrors } from "./schemas.mjs";
-import { defaultContext, repoRoot, serverMetricNames, protoFields } from "./sources.mjs";
+import { announcedMetricNames, defaultContext, repoRoot, serverMetricNames, protoFields } from "./sources.mjs";
 
 const base = join(repoRoot, "deploy/k8s/base");
 const ctx = defaultContext();
 
-// The base's documents as kustomize would render them, with its two generated ConfigMaps.
+// The base's documents as kustomize would render them: its resources, the ConfigMaps its
+// configMapGenerator makes (without the name hash), and its strategic-merge patches (maps merged,
+// lists replaced, which is all the base's patches need).
 function baseDocs() {
+  const kustomization = YAML.parse(readFileSync(join(base, "kustomization.yaml"), "utf8"));
   const docs = [];
-  for (const file of readdirSync(base).filter((f) => f.endsWith(".yaml") && f !== "kustomization.yaml")) {
+  for (const file of kustomization.resources ?? []) {
     docs.push(...YAML.parseAllDocuments(readFileSync(join(base, file), "utf8")).map((d) => d.toJS()));
   }
-  docs.push({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "textclf-server-config" },
-              data: { "server.json": readFileSync(join(base, "server.json"), "utf8") } });
-  docs.push({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "textclf-grafana-dashboard" },
-              data: { "textclf-dashboard.json": readFileSync(join(base, "grafana-dashboard.json"), "utf8") } });
+  for (const g of kustomization.configMapGenerator ?? []) {
+    const data = {};
+    for (const f of g.files ?? []) {
+      const [key, path] = f.includes("=") ? f.split("=") : [f, f];
+      data[key] = readFileSync(join(base, path), "utf8");
+    }
+    docs.push({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: g.name }, data });
+  }
+  for (const file of kustomization.patchesStrategicMerge ?? []) {
+    const patch = YAML.parse(readFileSync(join(base, file), "utf8"));
+    const target = docs.find((d) => d.kind === patch.kind && d.metadata.name === patch.metadata.name);
+    assert.ok(target, `${file} patches ${patch.kind}/${patch.metadata.name}, which the base lacks`);
+    merge(target, patch);
+  }
   return docs;
+}
+
+function merge(into, patch) {
+  for (const [k, v] of Object.entries(patch)) {
+    if (v && typeof v === "object" && !Array.isArray(v) && into[k] && typeof into[k] === "object") merge(into[k], v);
+    else into[k] = v;
+  }
 }
 
 const find = (docs, kind, name) => docs.find((d) => d.kind === kind && (!name || d.metadata.name === name));
@@ -62,8 +82,25 @@ test("the sources are read: metric names and ServerConfig fields", () => {
   const names = serverMetricNames();
   for (const n of ["textclf_requests_total", "textclf_request_duration_seconds_bucket", "textclf_model_ece"]) assert.ok(names.has(n), n);
   assert.ok(!names.has("textclf_request_duration_seconds"), "a histogram is only its _bucket, _sum and _count series");
+  const parsed = serverMetricNames([
+    'Histogram(*registry_, "textclf_a_seconds", "x")',
+    'prometheus::BuildGauge().Name("textclf_b").Help("x")',
+    'family.name = "process_open_fds";',
+  ]);
+  assert.deepEqual([...parsed].sort(), ["process_open_fds", "textclf_a_seconds_bucket", "textclf_a_seconds_count",
+                                        "textclf_a_seconds_sum", "textclf_b"]);
   const fields = protoFields("ServerConfig");
   for (const f of ["models_dir", "version_policy", "model_overrides", "metrics_port"]) assert.ok(fields.has(f), f);
+});
+
+test("announced metrics count until the server registers them", () => {
+  const announced = [["Histogram", "textclf_x_seconds"], ["Gauge", "textclf_y"]];
+  assert.deepEqual([...announcedMetricNames(new Set(["textclf_y"]), announced)],
+                   ["textclf_x_seconds_bucket", "textclf_x_seconds_sum", "textclf_x_seconds_count"]);
+  const addAlert = (d) => find(d, "PrometheusRule").spec.groups[0].rules.push(
+    { alert: "Z", expr: "textclf_z > 1", for: "5m", labels: { severity: "warning" }, annotations: { summary: "z" } });
+  assertCaught(errorsAfter(addAlert), "textclf_z is not a metric");
+  assert.deepEqual(errorsAfter(addAlert, { ...ctx, metrics: new Set([...ctx.metrics, "textclf_z"]) }), []);
 });
 
 test("helpers: flags and CPU quantities", () => {
