@@ -59,13 +59,11 @@ function checkDeployment(d, ctx, docs, errors) {
   if (portNamed("grpc") !== port) err(`container port grpc (${portNamed("grpc")}) differs from --port (${port})`);
   if (portNamed("metrics") !== metricsPort) err(`container port metrics (${portNamed("metrics")}) differs from --metrics-port (${metricsPort})`);
 
+  checkExposure(server, flags, pod, err);
   for (const kind of ["startupProbe", "readinessProbe", "livenessProbe"]) {
     const probe = server[kind];
     if (!probe) { err(`container ${server.name} has no ${kind}`); continue; }
-    if (probe.grpc?.port !== port) err(`${kind} must be a gRPC health probe on --port ${port}`);
-    if (probe.grpc && !SERVER_HEALTH_SERVICES.has(probe.grpc.service ?? "")) {
-      err(`${kind} asks about health service "${probe.grpc.service}", which the server does not report`);
-    }
+    checkProbe(kind, probe, { port, flags, server, pod }, err);
   }
   const window = (p) => (p?.periodSeconds ?? 10) * (p?.failureThreshold ?? 3);
   if (server.startupProbe && window(server.startupProbe) < 60) err("startupProbe allows under 60 s for loading models");
@@ -113,6 +111,80 @@ function checkDeployment(d, ctx, docs, errors) {
     if (!pod.nodeSelector && !pod.affinity?.nodeAffinity) err("GPU pods must select GPU nodes (nodeSelector or node affinity)");
   }
   checkDockerfile(ctx, { port, metricsPort, models: flags.get("--models") }, errors);
+}
+
+const LOOPBACK = /^(127\.|localhost$|::1$|\[::1\]$)/;
+const SECRET_FLAGS = ["--tls-cert", "--tls-key", "--tls-client-ca", "--auth-tokens"];
+
+// The server's listening addresses, TLS, tokens and logs: what a pod reachable from the whole
+// cluster needs.
+function checkExposure(server, flags, pod, err) {
+  const where = `container ${server.name}`;
+  const host = flags.get("--host");
+  // The default, loopback, would pass the exec probes (which ask 127.0.0.1) and refuse every client.
+  if (host === undefined || LOOPBACK.test(host)) err(`${where}: --host must be 0.0.0.0 (or ::): the server listens on loopback by default, out of the Service's reach`);
+  const metricsHost = flags.get("--metrics-host");
+  if (Number(flags.get("--metrics-port")) >= 0 && (metricsHost === undefined || LOOPBACK.test(metricsHost))) {
+    err(`${where}: --metrics-host must be 0.0.0.0 (or ::): /metrics listens on loopback by default, out of Prometheus' reach`);
+  }
+  for (const flag of ["--tls-cert", "--tls-key", "--auth-tokens"]) {
+    if (!flags.get(flag)) err(`${where}: ${flag} must be given: the gRPC port is reachable from the cluster, so it serves TLS and asks for tokens`);
+  }
+  if (flags.get("--log-format") !== "json") err(`${where}: --log-format must be json (one object a line, for the cluster's log collector)`);
+  for (const flag of SECRET_FLAGS) {
+    if (flags.get(flag)) checkMountedFile(`${flag} ${flags.get(flag)}`, flags.get(flag), server, pod, err);
+  }
+}
+
+// A file the server (or a probe) reads must lie in a mounted volume, mounted whole: with subPath
+// kubelet never updates the file, so a rotated Secret would not reach the server.
+function checkMountedFile(what, path, container, pod, err) {
+  const mount = (container.volumeMounts ?? []).filter((m) => path.startsWith(m.mountPath.replace(/\/$/, "") + "/") || path === m.mountPath)
+    .sort((a, b) => b.mountPath.length - a.mountPath.length)[0];
+  if (!mount) return err(`container ${container.name}: ${what} is in no mounted volume`);
+  if (mount.subPath || mount.subPathExpr) err(`container ${container.name}: ${what} is mounted with subPath, which never sees the Secret change: mount the folder`);
+  if (!(pod.volumes ?? []).some((v) => v.name === mount.name)) err(`container ${container.name}: ${what} is in volume ${mount.name}, which the pod lacks`);
+}
+
+// What a probe asks: kubelet's gRPC probe, or `textclf health` run in the container.
+function probeQuestion(probe) {
+  if (probe.grpc) return { how: "grpc", port: probe.grpc.port, service: probe.grpc.service ?? "" };
+  const command = probe.exec?.command ?? [];
+  if (String(command[0]).split("/").pop() === "textclf" && command[1] === "health") {
+    const flags = parseArgs(command.slice(2));
+    return { how: "exec", flags, server: flags.get("--server"), service: flags.get("--service") ?? "" };
+  }
+  return { how: "other" };
+}
+
+function checkProbe(kind, probe, { port, flags, server, pod }, err) {
+  const tls = !!flags.get("--tls-cert");
+  const q = probeQuestion(probe);
+  if (q.how === "grpc") {
+    if (q.port !== port) err(`${kind} must be a gRPC health probe on --port ${port}`);
+    if (tls) err(`${kind} is kubelet's gRPC probe, which speaks plaintext only and fails against --tls-cert: exec textclf health --tls-ca instead`);
+  } else if (q.how === "exec") {
+    if (!new RegExp(`^(127\\.0\\.0\\.1|localhost|\\[::1\\]):${port}$`).test(q.server ?? "")) {
+      err(`${kind} must ask this pod's own port: textclf health --server=127.0.0.1:${port}`);
+    }
+    const ca = q.flags.get("--tls-ca");
+    if (tls && !ca) err(`${kind}: the port serves TLS, so textclf health needs --tls-ca`);
+    if (tls && !q.flags.get("--server-name")) err(`${kind}: textclf health needs --server-name, a name the certificate carries (it is not valid for 127.0.0.1)`);
+    if (!tls && ca) err(`${kind}: textclf health --tls-ca against a port without --tls-cert fails the handshake`);
+    if (ca) checkMountedFile(`${kind} --tls-ca ${ca}`, ca, server, pod, err);
+    if (flags.get("--tls-client-ca")) {
+      for (const f of ["--tls-cert", "--tls-key"]) {
+        if (!q.flags.get(f)) err(`${kind}: with --tls-client-ca the server takes no connection without a client certificate: textclf health needs ${f}`);
+        else checkMountedFile(`${kind} ${f} ${q.flags.get(f)}`, q.flags.get(f), server, pod, err);
+      }
+    }
+    // kubelet kills the probe at timeoutSeconds (1 by default): the check's own deadline comes first.
+    const deadline = Number(q.flags.get("--timeout") ?? 5);
+    if (!(deadline < (probe.timeoutSeconds ?? 1))) err(`${kind}: textclf health --timeout (${deadline} s) must be shorter than timeoutSeconds (${probe.timeoutSeconds ?? 1})`);
+  } else {
+    return err(`${kind} must ask the server's grpc.health.v1 on --port ${port} (a gRPC probe, or exec textclf health)`);
+  }
+  if (!SERVER_HEALTH_SERVICES.has(q.service)) err(`${kind} asks about health service "${q.service}", which the server does not report`);
 }
 
 function checkContainerBasics(doc, c, err) {

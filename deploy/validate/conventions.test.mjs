@@ -48,6 +48,15 @@ function merge(into, patch) {
 
 const find = (docs, kind, name) => docs.find((d) => d.kind === kind && (!name || d.metadata.name === name));
 const server = (docs) => find(docs, "Deployment").spec.template.spec.containers[0];
+// Sets `--flag=value` in a list of arguments (replacing the flag's entry, or appending it), or
+// removes the flag when value is undefined.
+function setFlag(list, flag, value) {
+  const rest = list.filter((a) => a !== flag && !String(a).startsWith(`${flag}=`));
+  if (value !== undefined) rest.push(value === "" ? flag : `${flag}=${value}`);
+  list.splice(0, list.length, ...rest);
+}
+const serverFlag = (d, flag, value) => setFlag(server(d).args, flag, value);
+const probeFlag = (d, probe, flag, value) => setFlag(server(d)[probe].exec.command, flag, value);
 
 // The errors after `mutate` changed a fresh copy of the base.
 function errorsAfter(mutate, context = ctx) {
@@ -111,10 +120,22 @@ test("helpers: flags and CPU quantities", () => {
 
 const cases = [
   ["a missing readiness probe", (d) => delete server(d).readinessProbe, "has no readinessProbe"],
-  ["a probe on another port", (d) => { server(d).livenessProbe.grpc.port = 50052; }, "livenessProbe must be a gRPC health probe on --port 50051"],
-  ["a probe asking about an unknown health service", (d) => { server(d).readinessProbe.grpc.service = "textclf"; }, "does not report"],
+  ["a probe on another port", (d) => probeFlag(d, "livenessProbe", "--server", "127.0.0.1:50052"), "livenessProbe must ask this pod's own port"],
+  ["a probe asking about an unknown health service", (d) => probeFlag(d, "readinessProbe", "--service", "textclf"), "does not report"],
+  ["kubelet's gRPC probe against a TLS port", (d) => { server(d).startupProbe = { grpc: { port: 50051 }, periodSeconds: 5, failureThreshold: 60 }; }, "speaks plaintext only"],
+  ["a probe that does not trust the server's CA", (d) => probeFlag(d, "readinessProbe", "--tls-ca", undefined), "textclf health needs --tls-ca"],
+  ["a probe checking the certificate for 127.0.0.1", (d) => probeFlag(d, "livenessProbe", "--server-name", undefined), "needs --server-name"],
+  ["a probe whose deadline outlasts kubelet's", (d) => probeFlag(d, "readinessProbe", "--timeout", "5"), "must be shorter than timeoutSeconds"],
+  ["a probe without a client certificate under mutual TLS", (d) => serverFlag(d, "--tls-client-ca", "/etc/textclf/tls/client-ca.crt"), "textclf health needs --tls-cert"],
+  ["a server on loopback", (d) => serverFlag(d, "--host", undefined), "--host must be 0.0.0.0"],
+  ["/metrics on loopback", (d) => serverFlag(d, "--metrics-host", "127.0.0.1"), "--metrics-host must be 0.0.0.0"],
+  ["a server without tokens", (d) => serverFlag(d, "--auth-tokens", undefined), "--auth-tokens must be given"],
+  ["a server without TLS", (d) => { serverFlag(d, "--tls-cert", undefined); serverFlag(d, "--tls-key", undefined); }, "--tls-cert must be given"],
+  ["text logs", (d) => serverFlag(d, "--log-format", undefined), "--log-format must be json"],
+  ["a Secret mounted with subPath", (d) => { const m = server(d).volumeMounts.find((v) => v.name === "tls"); m.subPath = "tls.crt"; }, "never sees the Secret change"],
+  ["a token file in no volume", (d) => serverFlag(d, "--auth-tokens", "/var/run/tokens"), "--auth-tokens /var/run/tokens is in no mounted volume"],
   ["a container port that is not --port", (d) => { server(d).ports[0].containerPort = 50052; }, "differs from --port"],
-  ["a metrics port that is not --metrics-port", (d) => { server(d).args = server(d).args.map((a) => a.replace("--metrics-port=9464", "--metrics-port=9100")); }, "differs from --metrics-port"],
+  ["a metrics port that is not --metrics-port", (d) => serverFlag(d, "--metrics-port", "9100"), "differs from --metrics-port"],
   ["a grace period shorter than preStop + drain", (d) => { find(d, "Deployment").spec.template.spec.terminationGracePeriodSeconds = 10; }, "terminationGracePeriodSeconds (10)"],
   ["no preStop", (d) => delete server(d).lifecycle, "preStop"],
   ["a liveness probe that would kill a draining pod", (d) => { server(d).livenessProbe.failureThreshold = 1; }, "a draining pod would be killed"],
