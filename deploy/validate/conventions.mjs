@@ -88,6 +88,12 @@ function checkDeployment(d, ctx, docs, errors) {
   const mounts = new Map((server.volumeMounts ?? []).map((m) => [m.mountPath, m.name]));
   const volumes = new Map((pod.volumes ?? []).map((v) => [v.name, v]));
   const modelsVolume = volumes.get(mounts.get(flags.get("--models")));
+  // One writer, the training Job: a replica can change nothing it serves, whatever a caller does.
+  const modelsMount = (server.volumeMounts ?? []).find((m) => m.mountPath === flags.get("--models"));
+  if (!flags.has("--read-only")) err(`container ${server.name}: serving replicas run --read-only (the training Job is the repository's one writer)`);
+  if (modelsMount && modelsMount.readOnly !== true && modelsVolume?.persistentVolumeClaim?.readOnly !== true) {
+    err(`container ${server.name}: the model volume at ${modelsMount.mountPath} must be mounted readOnly (the training Job is its one writer)`);
+  }
   if (!modelsVolume?.persistentVolumeClaim) err(`--models ${flags.get("--models")} is not a mounted PersistentVolumeClaim`);
   else if (!docs.some((x) => x.kind === "PersistentVolumeClaim" && x.metadata.name === modelsVolume.persistentVolumeClaim.claimName)) {
     err(`the models volume claims ${modelsVolume.persistentVolumeClaim.claimName}, which is not among the manifests`);
@@ -380,6 +386,8 @@ function checkJob(j, ctx, docs, errors) {
     const servers = docs.filter((d) => d.kind === "Deployment");
     const shared = servers.some((d) => (d.spec.template.spec.volumes ?? []).some((v) => v.persistentVolumeClaim?.claimName === claim));
     if (!claim || !shared) err(`container ${c.name} must publish into the serving replicas' model volume at ${models}`);
+    const readOnly = mount?.readOnly === true || (pod.volumes ?? []).find((v) => v.name === mount?.name)?.persistentVolumeClaim?.readOnly === true;
+    if (claim && readOnly) err(`container ${c.name} mounts the model volume read-only, but the Job is the one that publishes`);
   }
 }
 

@@ -170,6 +170,9 @@ const cases = [
     const cm = find(d, "ConfigMap", "textclf-server-config");
     cm.data["server.json"] = JSON.stringify({ ...JSON.parse(cm.data["server.json"]), poll_interval: 10 });
   }, `sets "poll_interval"`],
+  ["a serving replica that may change models", (d) => serverFlag(d, "--read-only", undefined), "serving replicas run --read-only"],
+  ["a serving replica mounting the models read-write", (d) => { delete server(d).volumeMounts.find((m) => m.name === "models").readOnly; }, "must be mounted readOnly"],
+  ["a training Job that cannot publish", (d) => { find(d, "Job").spec.template.spec.containers[0].volumeMounts.find((m) => m.name === "models").readOnly = true; }, "the Job is the one that publishes"],
   ["a training Job writing elsewhere", (d) => { find(d, "Job").spec.template.spec.volumes[0].persistentVolumeClaim.claimName = "scratch"; }, "must publish into the serving replicas' model volume"],
   ["the gpu variant without a GPU", (d) => { find(d, "Deployment").metadata.annotations = { "textclf.dev/variant": "gpu" }; }, "must limit nvidia.com/gpu"],
   ["a GPU without node selection", (d) => { server(d).resources.limits["nvidia.com/gpu"] = "1"; server(d).resources.requests["nvidia.com/gpu"] = "1"; }, "must select GPU nodes"],
