@@ -272,6 +272,36 @@ function checkSelectsPods(doc, docs, errors) {
   }
 }
 
+// The serving pods admit gRPC only from labelled client pods and /metrics only from a namespace
+// picked by label (Prometheus'): a rule without `from` or `ports` admits anyone, or any port.
+function checkNetworkPolicy(np, docs, errors) {
+  const err = (msg) => errors.push(`${id(np)}: ${msg}`);
+  const targets = docs.filter((d) => d.kind === "Deployment" && selects(np.spec?.podSelector?.matchLabels, d.spec?.template?.metadata?.labels));
+  if (targets.length === 0) return err("its podSelector matches no Deployment's pods");
+  if (!(np.spec?.policyTypes ?? ["Ingress"]).includes("Ingress")) err("must restrict Ingress");
+  const ports = targets.flatMap((d) => (d.spec.template.spec.containers ?? []).flatMap((c) => c.ports ?? []));
+  const portName = (p) => (typeof p === "string" ? ports.find((cp) => cp.name === p) : ports.find((cp) => cp.containerPort === p))?.name;
+  const admitted = new Set();
+  for (const [i, rule] of (np.spec?.ingress ?? []).entries()) {
+    const peers = rule.from ?? [];
+    if (peers.length === 0) err(`ingress rule ${i} has no "from": it admits every pod and address`);
+    if (!(rule.ports ?? []).length) err(`ingress rule ${i} has no "ports": it admits every port`);
+    for (const p of rule.ports ?? []) {
+      const name = portName(p.port);
+      if (!name) { err(`ingress rule ${i} admits port ${p.port}, which the pods do not expose`); continue; }
+      admitted.add(name);
+      const labelled = (sel) => Object.keys(sel?.matchLabels ?? {}).length > 0 || (sel?.matchExpressions ?? []).length > 0;
+      if (name === "grpc" && !peers.every((peer) => labelled(peer.podSelector))) {
+        err(`ingress rule ${i} admits the gRPC port from peers other than labelled client pods (a podSelector with labels)`);
+      }
+      if (name === "metrics" && !peers.every((peer) => labelled(peer.namespaceSelector))) {
+        err(`ingress rule ${i} admits /metrics from peers other than a namespace picked by label (Prometheus')`);
+      }
+    }
+  }
+  for (const name of ["grpc", "metrics"]) if (!admitted.has(name)) err(`no ingress rule admits the ${name} port: ${name === "grpc" ? "clients" : "Prometheus"} could not reach it`);
+}
+
 function checkHpa(h, ctx, docs, errors) {
   const err = (msg) => errors.push(`${id(h)}: ${msg}`);
   const ref = h.spec?.scaleTargetRef ?? {};
@@ -407,6 +437,8 @@ export function conventionErrors(docs, ctx) {
   if (grpc.length === 0) errors.push("no Service with a port named grpc");
   for (const p of of("PodDisruptionBudget")) checkSelectsPods(p, docs, errors);
   if (of("PodDisruptionBudget").length === 0) errors.push("no PodDisruptionBudget");
+  for (const np of of("NetworkPolicy")) checkNetworkPolicy(np, docs, errors);
+  if (of("NetworkPolicy").length === 0) errors.push("no NetworkPolicy: every pod in the cluster could reach the replicas");
   for (const h of of("HorizontalPodAutoscaler")) checkHpa(h, ctx, docs, errors);
   if (of("HorizontalPodAutoscaler").length === 0) errors.push("no HorizontalPodAutoscaler");
   let job;
