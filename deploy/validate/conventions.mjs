@@ -3,7 +3,8 @@
 // a service selecting no pod, an alert on a metric the server never exports, SIGKILL cutting a
 // drain short). Each check returns messages naming the document at fault; none means all good.
 
-const SERVER_HEALTH_SERVICES = new Set(["", "textclf.v1.Classifier"]);
+// The health entries the server reports: "" (the whole server), the service, and one per model.
+const reportsHealth = (service) => service === "" || service === "textclf.v1.Classifier" || /^textclf\.v1\.Classifier\/[^/]+$/.test(service);
 
 // "--flag=value" and "--flag value" -> Map(flag -> value).
 export function parseArgs(args = []) {
@@ -60,6 +61,7 @@ function checkDeployment(d, ctx, docs, errors) {
   if (portNamed("metrics") !== metricsPort) err(`container port metrics (${portNamed("metrics")}) differs from --metrics-port (${metricsPort})`);
 
   checkExposure(server, flags, pod, err);
+  if (!flags.has("--strict-readiness")) err(`container ${server.name}: --strict-readiness must be given, so that a pod whose models failed to load is not Ready`);
   for (const kind of ["startupProbe", "readinessProbe", "livenessProbe"]) {
     const probe = server[kind];
     if (!probe) { err(`container ${server.name} has no ${kind}`); continue; }
@@ -190,7 +192,18 @@ function checkProbe(kind, probe, { port, flags, server, pod }, err) {
   } else {
     return err(`${kind} must ask the server's grpc.health.v1 on --port ${port} (a gRPC probe, or exec textclf health)`);
   }
-  if (!SERVER_HEALTH_SERVICES.has(q.service)) err(`${kind} asks about health service "${q.service}", which the server does not report`);
+  if (!reportsHealth(q.service)) err(`${kind} asks about health service "${q.service}", which the server does not report`);
+  // --strict-readiness keeps the overall status ("") NOT_SERVING while a wanted model is not
+  // loaded, and a model's own entry is NOT_SERVING while it is not loaded. Readiness must ask the
+  // overall status; startup and liveness neither, or a version that fails to load from the shared
+  // volume would restart the pod forever.
+  if (kind === "readinessProbe" && flags.has("--strict-readiness") && q.service !== "") {
+    err(`readinessProbe asks about "${q.service}", but --strict-readiness turns only the overall status ("") NOT_SERVING`);
+  }
+  const modelBound = q.service.includes("/") || (q.service === "" && flags.has("--strict-readiness"));
+  if (kind !== "readinessProbe" && modelBound) {
+    err(`${kind} asks ${q.service === "" ? "the overall status" : `"${q.service}"`}, which fails while a model is not loaded: a restart cannot mend that; ask textclf.v1.Classifier`);
+  }
 }
 
 function checkContainerBasics(doc, c, err) {
