@@ -358,6 +358,18 @@ function checkExpressions(where, exprs, ctx, job, errors) {
   }
 }
 
+// kube-prometheus-stack's Prometheus selects ServiceMonitors and PrometheusRules by the label
+// `release`: without it both are silently ignored, and with two values one of them is.
+function checkOperatorLabels(objects, errors) {
+  const releases = new Set();
+  for (const o of objects) {
+    const release = o.metadata?.labels?.release;
+    if (!release) errors.push(`${id(o)}: needs the label release (the prometheus-operator's selector; deploy/README.md)`);
+    else releases.add(release);
+  }
+  if (releases.size > 1) errors.push(`the ServiceMonitor and PrometheusRule carry different release labels (${[...releases].join(", ")}): one Prometheus selects only one`);
+}
+
 const REQUIRED_ALERTS = [
   ["p99 latency", /histogram_quantile\(0\.99,[\s\S]*textclf_request_duration_seconds_bucket/],
   ["error ratio", /textclf_requests_total\{[^}]*code!="OK"/],
@@ -459,10 +471,14 @@ export function conventionErrors(docs, ctx) {
   if (of("ServiceMonitor").length === 0) errors.push("no ServiceMonitor");
   for (const r of of("PrometheusRule")) checkRules(r, ctx, job, errors);
   if (of("PrometheusRule").length === 0) errors.push("no PrometheusRule");
+  checkOperatorLabels([...of("ServiceMonitor"), ...of("PrometheusRule")], errors);
   let dashboards = 0;
   for (const cm of of("ConfigMap")) {
     for (const key of Object.keys(cm.data ?? {})) {
       if (key.endsWith("dashboard.json")) { dashboards++; checkDashboard(cm, key, ctx, job, errors); }
+    }
+    if (Object.keys(cm.data ?? {}).some((k) => k.endsWith("dashboard.json")) && cm.metadata?.labels?.grafana_dashboard === undefined) {
+      errors.push(`${id(cm)}: needs the label grafana_dashboard, which Grafana's dashboard sidecar looks for`);
     }
   }
   if (dashboards === 0) errors.push("no Grafana dashboard ConfigMap (a key ending in dashboard.json)");

@@ -168,6 +168,9 @@ const cases = [
   ["an alert selecting another job", (d) => { const r = find(d, "PrometheusRule").spec.groups[0].rules[2]; r.expr = r.expr.replace("textclf-metrics", "textclf"); }, 'selects job="textclf"'],
   ["no ECE alert", (d) => { const g = find(d, "PrometheusRule").spec.groups[1]; g.rules = g.rules.filter((r) => !r.expr.includes("ece")); }, "no alert on ECE"],
   ["an alert without severity", (d) => delete find(d, "PrometheusRule").spec.groups[0].rules[0].labels, "needs a severity label"],
+  ["a dashboard the Grafana sidecar would not find", (d) => { delete find(d, "ConfigMap", "textclf-grafana-dashboard").metadata.labels; }, "needs the label grafana_dashboard"],
+  ["a ServiceMonitor Prometheus would not select", (d) => { delete find(d, "ServiceMonitor").metadata.labels.release; }, "ServiceMonitor/textclf: needs the label release"],
+  ["rules and scrape for two different Prometheus releases", (d) => { find(d, "PrometheusRule").metadata.labels.release = "prometheus"; }, "carry different release labels"],
   ["a dashboard without queue time", (d) => {
     const cm = find(d, "ConfigMap", "textclf-grafana-dashboard");
     const dash = JSON.parse(cm.data["textclf-dashboard.json"]);
