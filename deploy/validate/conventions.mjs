@@ -370,10 +370,34 @@ function checkOperatorLabels(objects, errors) {
   if (releases.size > 1) errors.push(`the ServiceMonitor and PrometheusRule carry different release labels (${[...releases].join(", ")}): one Prometheus selects only one`);
 }
 
+// The matchers of each `metric{...}` selector in an expression.
+export function selectorsOf(expr, metric) {
+  const found = [];
+  for (const m of String(expr).matchAll(new RegExp(`\\b${metric}\\{([^}]*)\\}`, "g"))) {
+    found.push([...m[1].matchAll(/(\w+)\s*(=~|!~|!=|=)\s*"([^"]*)"/g)].map(([, label, op, value]) => ({ label, op, value })));
+  }
+  return found;
+}
+
+// Whether a selector's matchers on `label` accept `value` (PromQL regexes are anchored).
+export function matchesLabel(matchers, label, value) {
+  return matchers.filter((m) => m.label === label).every(({ op, value: v }) =>
+    op === "=" ? value === v : op === "!=" ? value !== v : op === "=~" ? new RegExp(`^(?:${v})$`).test(value) : !new RegExp(`^(?:${v})$`).test(value));
+}
+
+// An error ratio: failed requests of textclf_requests_total over all of them, where the failures
+// include load shedding (RESOURCE_EXHAUSTED, refused before the queue) and not OK.
+function isErrorRatio(expr) {
+  const [failed, ...rest] = selectorsOf(expr, "textclf_requests_total");
+  return !!failed && rest.length > 0 && /\//.test(expr) &&
+    matchesLabel(failed, "code", "RESOURCE_EXHAUSTED") && !matchesLabel(failed, "code", "OK");
+}
+
 const REQUIRED_ALERTS = [
   ["p99 latency", /histogram_quantile\(0\.99,[\s\S]*textclf_request_duration_seconds_bucket/],
-  ["error ratio", /textclf_requests_total\{[^}]*code!="OK"/],
-  ["a model not loaded", /textclf_model_loaded/],
+  ["the error ratio, load shedding (RESOURCE_EXHAUSTED) included", isErrorRatio],
+  ["a model that failed to load", /textclf_model_state\{[^}]*state="failed"/],
+  ["a model not loaded", /textclf_model_state\{[^}]*state="loaded"/],
   ["online accuracy", /textclf_online_accuracy/],
   ["ECE", /textclf_model_ece/],
 ];
@@ -386,9 +410,13 @@ function checkRules(rule, ctx, job, errors) {
     if (!a.labels?.severity) errors.push(`${where}: needs a severity label`);
     if (!a.annotations?.summary) errors.push(`${where}: needs a summary annotation`);
     checkExpressions(where, [a.expr], ctx, job, errors);
+    // textclf_model_loaded reads 0 for a version unloaded on purpose (and, before the server
+    // removed them, for deleted ones): an alert on it pages for what an operator did.
+    if (/textclf_model_loaded/.test(a.expr)) errors.push(`${where}: textclf_model_loaded is 0 for versions unloaded on purpose; alert on textclf_model_state (state="failed", or none "loaded")`);
   }
-  for (const [what, pattern] of REQUIRED_ALERTS) {
-    if (!alerts.some((a) => pattern.test(a.expr))) errors.push(`${id(rule)}: no alert on ${what}`);
+  for (const [what, test] of REQUIRED_ALERTS) {
+    const matches = typeof test === "function" ? test : (expr) => test.test(expr);
+    if (!alerts.some((a) => matches(a.expr))) errors.push(`${id(rule)}: no alert on ${what}`);
   }
 }
 

@@ -6,7 +6,7 @@ import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import YAML from "yaml";
-import { conventionErrors, parseArgs, cpuCores } from "./conventions.mjs";
+import { conventionErrors, cpuCores, matchesLabel, parseArgs, selectorsOf } from "./conventions.mjs";
 import { schemaErrors } from "./schemas.mjs";
 import { announcedMetricNames, defaultContext, repoRoot, serverMetricNames, protoFields } from "./sources.mjs";
 
@@ -56,6 +56,7 @@ function setFlag(list, flag, value) {
   list.splice(0, list.length, ...rest);
 }
 const serverFlag = (d, flag, value) => setFlag(server(d).args, flag, value);
+const rule = (d, alert) => find(d, "PrometheusRule").spec.groups.flatMap((g) => g.rules).find((r) => r.alert === alert);
 const probeFlag = (d, probe, flag, value) => setFlag(server(d)[probe].exec.command, flag, value);
 
 // The errors after `mutate` changed a fresh copy of the base.
@@ -112,6 +113,14 @@ test("announced metrics count until the server registers them", () => {
   assert.deepEqual(errorsAfter(addAlert, { ...ctx, metrics: new Set([...ctx.metrics, "textclf_z"]) }), []);
 });
 
+test("helpers: PromQL selectors and label matchers", () => {
+  const [m] = selectorsOf('rate(textclf_requests_total{job="j", code!~"OK|CANCELLED"}[5m])', "textclf_requests_total");
+  assert.ok(matchesLabel(m, "code", "RESOURCE_EXHAUSTED"));
+  assert.ok(!matchesLabel(m, "code", "OK"));
+  assert.ok(!matchesLabel(m, "code", "CANCELLED"));
+  assert.ok(matchesLabel(m, "model", "anything"));
+});
+
 test("helpers: flags and CPU quantities", () => {
   assert.deepEqual([...parseArgs(["--port=1", "--x", "2", "--flag"])], [["--port", "1"], ["--x", "2"], ["--flag", ""]]);
   assert.equal(cpuCores("500m"), 0.5);
@@ -166,6 +175,10 @@ const cases = [
   ["a ServiceMonitor on a port the service lacks", (d) => { find(d, "ServiceMonitor").spec.endpoints[0].port = "http"; }, "endpoint port http"],
   ["an alert on a metric the server does not export", (d) => { find(d, "PrometheusRule").spec.groups[0].rules[0].expr = "textclf_latency_p99 > 1"; }, "textclf_latency_p99 is not a metric"],
   ["an alert selecting another job", (d) => { const r = find(d, "PrometheusRule").spec.groups[0].rules[2]; r.expr = r.expr.replace("textclf-metrics", "textclf"); }, 'selects job="textclf"'],
+  ["an error ratio blind to load shedding", (d) => { const r = rule(d, "TextclfErrorRatioHigh"); r.expr = r.expr.replace("RESOURCE_EXHAUSTED|", ""); }, "no alert on the error ratio, load shedding (RESOURCE_EXHAUSTED) included"],
+  ["an error ratio counting successes as errors", (d) => { const r = rule(d, "TextclfErrorRatioHigh"); r.expr = r.expr.replace(/code=~"[^"]*"/, 'code=~".+"'); }, "no alert on the error ratio"],
+  ["no alert on failed loads", (d) => { const g = find(d, "PrometheusRule").spec.groups[0]; g.rules = g.rules.filter((r) => r.alert !== "TextclfModelLoadFailed"); }, "no alert on a model that failed to load"],
+  ["an alert paging for a version unloaded on purpose", (d) => { rule(d, "TextclfModelNotLoaded").expr = 'max by (namespace, pod, model) (textclf_model_loaded{job="textclf-metrics"}) == 0'; }, "textclf_model_loaded is 0 for versions unloaded on purpose"],
   ["no ECE alert", (d) => { const g = find(d, "PrometheusRule").spec.groups[1]; g.rules = g.rules.filter((r) => !r.expr.includes("ece")); }, "no alert on ECE"],
   ["an alert without severity", (d) => delete find(d, "PrometheusRule").spec.groups[0].rules[0].labels, "needs a severity label"],
   ["a dashboard the Grafana sidecar would not find", (d) => { delete find(d, "ConfigMap", "textclf-grafana-dashboard").metadata.labels; }, "needs the label grafana_dashboard"],
