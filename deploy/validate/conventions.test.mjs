@@ -224,3 +224,10 @@ test("catches a Dockerfile COPY of a file the repository lacks, and a Job runnin
   assertCaught(errors, "COPY deploy/docker/train.sh, which is not in the repository");
   assertCaught(errors, "runs textclf-train-and-publish, which the Dockerfile does not install");
 });
+
+test("every alert has a promtool unit test in which it fires (validate/alerts.test.yaml)", () => {
+  const unit = YAML.parse(readFileSync(join(repoRoot, "deploy/validate/alerts.test.yaml"), "utf8"));
+  const tested = new Set(unit.tests.flatMap((t) => t.alert_rule_test ?? []).filter((a) => (a.exp_alerts ?? []).length > 0).map((a) => a.alertname));
+  const alerts = find(baseDocs(), "PrometheusRule").spec.groups.flatMap((g) => g.rules).map((r) => r.alert).filter(Boolean);
+  assert.deepEqual(alerts.filter((a) => !tested.has(a)), []);
+});
