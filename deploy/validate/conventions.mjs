@@ -423,6 +423,10 @@ function checkRules(rule, ctx, job, errors) {
 const REQUIRED_PANELS = [
   ["latency quantiles", /histogram_quantile\(0\.99,[\s\S]*textclf_request_duration_seconds_bucket/],
   ["throughput", /rate\(textclf_requests_total/],
+  ["the error ratio, load shedding (RESOURCE_EXHAUSTED) included", isErrorRatio],
+  ["model states", /textclf_model_state\{/],
+  ["the builds running", /textclf_build_info\{/],
+  ["process memory", /process_resident_memory_bytes\{/],
   ["batch size", /textclf_batch_size_/],
   ["queue time", /textclf_queue_duration_seconds_bucket/],
   ["accuracy per model", /textclf_model_accuracy/],
@@ -446,11 +450,20 @@ function checkDashboard(cm, key, ctx, job, errors) {
     if (!(p.targets ?? []).length) errors.push(`${where}: panel "${p.title}" has no query`);
     exprs.push(...(p.targets ?? []).map((t) => t.expr));
   }
+  // A single-value panel over no series shows "No data", which reads as broken when the truth is
+  // 0 (no replica up, no version failed): its queries fall back with `or vector(0)` (or a
+  // label_replace of it) or ask absent().
+  for (const p of panels.filter((x) => x.type === "stat")) {
+    for (const t of p.targets ?? []) {
+      if (!/\bor\s+(vector|label_replace)\(|\babsent\(/.test(t.expr ?? "")) errors.push(`${where}: stat panel "${p.title}" shows "No data" when its series are missing: add "or vector(0)"`);
+    }
+  }
+  for (const [what, test] of REQUIRED_PANELS) {
+    const matches = typeof test === "function" ? test : (expr) => test.test(expr);
+    if (!exprs.some((e) => matches(e))) errors.push(`${where}: no panel shows ${what}`);
+  }
   exprs.push(...(dash.templating?.list ?? []).map((v) => v.definition ?? "").filter(Boolean));
   checkExpressions(where, exprs, ctx, job, errors);
-  for (const [what, pattern] of REQUIRED_PANELS) {
-    if (!exprs.some((e) => pattern.test(e))) errors.push(`${where}: no panel shows ${what}`);
-  }
 }
 
 function checkJob(j, ctx, docs, errors) {

@@ -56,6 +56,12 @@ function setFlag(list, flag, value) {
   list.splice(0, list.length, ...rest);
 }
 const serverFlag = (d, flag, value) => setFlag(server(d).args, flag, value);
+function editDashboard(d, edit) {
+  const cm = find(d, "ConfigMap", "textclf-grafana-dashboard");
+  const dash = JSON.parse(cm.data["textclf-dashboard.json"]);
+  edit(dash);
+  cm.data["textclf-dashboard.json"] = JSON.stringify(dash);
+}
 const rule = (d, alert) => find(d, "PrometheusRule").spec.groups.flatMap((g) => g.rules).find((r) => r.alert === alert);
 const probeFlag = (d, probe, flag, value) => setFlag(server(d)[probe].exec.command, flag, value);
 
@@ -190,6 +196,16 @@ const cases = [
     dash.panels = dash.panels.filter((p) => !JSON.stringify(p).includes("queue_duration"));
     cm.data["textclf-dashboard.json"] = JSON.stringify(dash);
   }, "no panel shows queue time"],
+  ["a dashboard stat panel without a fallback for missing series", (d) => editDashboard(d, (dash) => {
+    const t = dash.panels.find((p) => p.type === "stat").targets[0];
+    t.expr = t.expr.replace(/ or vector\(0\)$/, "");
+  }), 'add "or vector(0)"'],
+  ["a dashboard without model states", (d) => editDashboard(d, (dash) => {
+    dash.panels = dash.panels.filter((p) => !JSON.stringify(p.targets).includes("textclf_model_state{"));
+  }), "no panel shows model states"],
+  ["a dashboard whose error ratio leaves out load shedding", (d) => editDashboard(d, (dash) => {
+    for (const p of dash.panels) for (const t of p.targets) t.expr = t.expr.replace("RESOURCE_EXHAUSTED|", "");
+  }), "no panel shows the error ratio"],
   ["a dashboard query on a misspelt metric", (d) => {
     const cm = find(d, "ConfigMap", "textclf-grafana-dashboard");
     cm.data["textclf-dashboard.json"] = cm.data["textclf-dashboard.json"].replace(/textclf_batch_size_sum/g, "textclf_batchsize_sum");
