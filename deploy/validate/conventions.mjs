@@ -3,7 +3,8 @@
 // a service selecting no pod, an alert on a metric the server never exports, SIGKILL cutting a
 // drain short). Each check returns messages naming the document at fault; none means all good.
 
-const SERVER_HEALTH_SERVICES = new Set(["", "textclf.v1.Classifier"]);
+// The health entries the server reports: "" (the whole server), the service, and one per model.
+const reportsHealth = (service) => service === "" || service === "textclf.v1.Classifier" || /^textclf\.v1\.Classifier\/[^/]+$/.test(service);
 
 // "--flag=value" and "--flag value" -> Map(flag -> value).
 export function parseArgs(args = []) {
@@ -27,8 +28,9 @@ export function cpuCores(q) {
   return m[2] === "m" ? Number(m[1]) / 1000 : Number(m[1]);
 }
 
+// The textclf_ and process_ series an expression reads (other exporters' names are not checked).
 export function metricNamesIn(expr) {
-  return [...String(expr).matchAll(/\btextclf_[a-z0-9_]+\b/g)].map((m) => m[0]);
+  return [...String(expr).matchAll(/\b(?:textclf|process)_[a-z0-9_]+\b/g)].map((m) => m[0]);
 }
 
 const selects = (selector, labels) =>
@@ -58,13 +60,12 @@ function checkDeployment(d, ctx, docs, errors) {
   if (portNamed("grpc") !== port) err(`container port grpc (${portNamed("grpc")}) differs from --port (${port})`);
   if (portNamed("metrics") !== metricsPort) err(`container port metrics (${portNamed("metrics")}) differs from --metrics-port (${metricsPort})`);
 
+  checkExposure(server, flags, pod, err);
+  if (!flags.has("--strict-readiness")) err(`container ${server.name}: --strict-readiness must be given, so that a pod whose models failed to load is not Ready`);
   for (const kind of ["startupProbe", "readinessProbe", "livenessProbe"]) {
     const probe = server[kind];
     if (!probe) { err(`container ${server.name} has no ${kind}`); continue; }
-    if (probe.grpc?.port !== port) err(`${kind} must be a gRPC health probe on --port ${port}`);
-    if (probe.grpc && !SERVER_HEALTH_SERVICES.has(probe.grpc.service ?? "")) {
-      err(`${kind} asks about health service "${probe.grpc.service}", which the server does not report`);
-    }
+    checkProbe(kind, probe, { port, flags, server, pod }, err);
   }
   const window = (p) => (p?.periodSeconds ?? 10) * (p?.failureThreshold ?? 3);
   if (server.startupProbe && window(server.startupProbe) < 60) err("startupProbe allows under 60 s for loading models");
@@ -89,6 +90,12 @@ function checkDeployment(d, ctx, docs, errors) {
   const mounts = new Map((server.volumeMounts ?? []).map((m) => [m.mountPath, m.name]));
   const volumes = new Map((pod.volumes ?? []).map((v) => [v.name, v]));
   const modelsVolume = volumes.get(mounts.get(flags.get("--models")));
+  // One writer, the training Job: a replica can change nothing it serves, whatever a caller does.
+  const modelsMount = (server.volumeMounts ?? []).find((m) => m.mountPath === flags.get("--models"));
+  if (!flags.has("--read-only")) err(`container ${server.name}: serving replicas run --read-only (the training Job is the repository's one writer)`);
+  if (modelsMount && modelsMount.readOnly !== true && modelsVolume?.persistentVolumeClaim?.readOnly !== true) {
+    err(`container ${server.name}: the model volume at ${modelsMount.mountPath} must be mounted readOnly (the training Job is its one writer)`);
+  }
   if (!modelsVolume?.persistentVolumeClaim) err(`--models ${flags.get("--models")} is not a mounted PersistentVolumeClaim`);
   else if (!docs.some((x) => x.kind === "PersistentVolumeClaim" && x.metadata.name === modelsVolume.persistentVolumeClaim.claimName)) {
     err(`the models volume claims ${modelsVolume.persistentVolumeClaim.claimName}, which is not among the manifests`);
@@ -112,6 +119,91 @@ function checkDeployment(d, ctx, docs, errors) {
     if (!pod.nodeSelector && !pod.affinity?.nodeAffinity) err("GPU pods must select GPU nodes (nodeSelector or node affinity)");
   }
   checkDockerfile(ctx, { port, metricsPort, models: flags.get("--models") }, errors);
+}
+
+const LOOPBACK = /^(127\.|localhost$|::1$|\[::1\]$)/;
+const SECRET_FLAGS = ["--tls-cert", "--tls-key", "--tls-client-ca", "--auth-tokens"];
+
+// The server's listening addresses, TLS, tokens and logs: what a pod reachable from the whole
+// cluster needs.
+function checkExposure(server, flags, pod, err) {
+  const where = `container ${server.name}`;
+  const host = flags.get("--host");
+  // The default, loopback, would pass the exec probes (which ask 127.0.0.1) and refuse every client.
+  if (host === undefined || LOOPBACK.test(host)) err(`${where}: --host must be 0.0.0.0 (or ::): the server listens on loopback by default, out of the Service's reach`);
+  const metricsHost = flags.get("--metrics-host");
+  if (Number(flags.get("--metrics-port")) >= 0 && (metricsHost === undefined || LOOPBACK.test(metricsHost))) {
+    err(`${where}: --metrics-host must be 0.0.0.0 (or ::): /metrics listens on loopback by default, out of Prometheus' reach`);
+  }
+  for (const flag of ["--tls-cert", "--tls-key", "--auth-tokens"]) {
+    if (!flags.get(flag)) err(`${where}: ${flag} must be given: the gRPC port is reachable from the cluster, so it serves TLS and asks for tokens`);
+  }
+  if (flags.get("--log-format") !== "json") err(`${where}: --log-format must be json (one object a line, for the cluster's log collector)`);
+  for (const flag of SECRET_FLAGS) {
+    if (flags.get(flag)) checkMountedFile(`${flag} ${flags.get(flag)}`, flags.get(flag), server, pod, err);
+  }
+}
+
+// A file the server (or a probe) reads must lie in a mounted volume, mounted whole: with subPath
+// kubelet never updates the file, so a rotated Secret would not reach the server.
+function checkMountedFile(what, path, container, pod, err) {
+  const mount = (container.volumeMounts ?? []).filter((m) => path.startsWith(m.mountPath.replace(/\/$/, "") + "/") || path === m.mountPath)
+    .sort((a, b) => b.mountPath.length - a.mountPath.length)[0];
+  if (!mount) return err(`container ${container.name}: ${what} is in no mounted volume`);
+  if (mount.subPath || mount.subPathExpr) err(`container ${container.name}: ${what} is mounted with subPath, which never sees the Secret change: mount the folder`);
+  if (!(pod.volumes ?? []).some((v) => v.name === mount.name)) err(`container ${container.name}: ${what} is in volume ${mount.name}, which the pod lacks`);
+}
+
+// What a probe asks: kubelet's gRPC probe, or `textclf health` run in the container.
+function probeQuestion(probe) {
+  if (probe.grpc) return { how: "grpc", port: probe.grpc.port, service: probe.grpc.service ?? "" };
+  const command = probe.exec?.command ?? [];
+  if (String(command[0]).split("/").pop() === "textclf" && command[1] === "health") {
+    const flags = parseArgs(command.slice(2));
+    return { how: "exec", flags, server: flags.get("--server"), service: flags.get("--service") ?? "" };
+  }
+  return { how: "other" };
+}
+
+function checkProbe(kind, probe, { port, flags, server, pod }, err) {
+  const tls = !!flags.get("--tls-cert");
+  const q = probeQuestion(probe);
+  if (q.how === "grpc") {
+    if (q.port !== port) err(`${kind} must be a gRPC health probe on --port ${port}`);
+    if (tls) err(`${kind} is kubelet's gRPC probe, which speaks plaintext only and fails against --tls-cert: exec textclf health --tls-ca instead`);
+  } else if (q.how === "exec") {
+    if (!new RegExp(`^(127\\.0\\.0\\.1|localhost|\\[::1\\]):${port}$`).test(q.server ?? "")) {
+      err(`${kind} must ask this pod's own port: textclf health --server=127.0.0.1:${port}`);
+    }
+    const ca = q.flags.get("--tls-ca");
+    if (tls && !ca) err(`${kind}: the port serves TLS, so textclf health needs --tls-ca`);
+    if (tls && !q.flags.get("--server-name")) err(`${kind}: textclf health needs --server-name, a name the certificate carries (it is not valid for 127.0.0.1)`);
+    if (!tls && ca) err(`${kind}: textclf health --tls-ca against a port without --tls-cert fails the handshake`);
+    if (ca) checkMountedFile(`${kind} --tls-ca ${ca}`, ca, server, pod, err);
+    if (flags.get("--tls-client-ca")) {
+      for (const f of ["--tls-cert", "--tls-key"]) {
+        if (!q.flags.get(f)) err(`${kind}: with --tls-client-ca the server takes no connection without a client certificate: textclf health needs ${f}`);
+        else checkMountedFile(`${kind} ${f} ${q.flags.get(f)}`, q.flags.get(f), server, pod, err);
+      }
+    }
+    // kubelet kills the probe at timeoutSeconds (1 by default): the check's own deadline comes first.
+    const deadline = Number(q.flags.get("--timeout") ?? 5);
+    if (!(deadline < (probe.timeoutSeconds ?? 1))) err(`${kind}: textclf health --timeout (${deadline} s) must be shorter than timeoutSeconds (${probe.timeoutSeconds ?? 1})`);
+  } else {
+    return err(`${kind} must ask the server's grpc.health.v1 on --port ${port} (a gRPC probe, or exec textclf health)`);
+  }
+  if (!reportsHealth(q.service)) err(`${kind} asks about health service "${q.service}", which the server does not report`);
+  // --strict-readiness keeps the overall status ("") NOT_SERVING while a wanted model is not
+  // loaded, and a model's own entry is NOT_SERVING while it is not loaded. Readiness must ask the
+  // overall status; startup and liveness neither, or a version that fails to load from the shared
+  // volume would restart the pod forever.
+  if (kind === "readinessProbe" && flags.has("--strict-readiness") && q.service !== "") {
+    err(`readinessProbe asks about "${q.service}", but --strict-readiness turns only the overall status ("") NOT_SERVING`);
+  }
+  const modelBound = q.service.includes("/") || (q.service === "" && flags.has("--strict-readiness"));
+  if (kind !== "readinessProbe" && modelBound) {
+    err(`${kind} asks ${q.service === "" ? "the overall status" : `"${q.service}"`}, which fails while a model is not loaded: a restart cannot mend that; ask textclf.v1.Classifier`);
+  }
 }
 
 function checkContainerBasics(doc, c, err) {
@@ -193,6 +285,36 @@ function checkSelectsPods(doc, docs, errors) {
   }
 }
 
+// The serving pods admit gRPC only from labelled client pods and /metrics only from a namespace
+// picked by label (Prometheus'): a rule without `from` or `ports` admits anyone, or any port.
+function checkNetworkPolicy(np, docs, errors) {
+  const err = (msg) => errors.push(`${id(np)}: ${msg}`);
+  const targets = docs.filter((d) => d.kind === "Deployment" && selects(np.spec?.podSelector?.matchLabels, d.spec?.template?.metadata?.labels));
+  if (targets.length === 0) return err("its podSelector matches no Deployment's pods");
+  if (!(np.spec?.policyTypes ?? ["Ingress"]).includes("Ingress")) err("must restrict Ingress");
+  const ports = targets.flatMap((d) => (d.spec.template.spec.containers ?? []).flatMap((c) => c.ports ?? []));
+  const portName = (p) => (typeof p === "string" ? ports.find((cp) => cp.name === p) : ports.find((cp) => cp.containerPort === p))?.name;
+  const admitted = new Set();
+  for (const [i, rule] of (np.spec?.ingress ?? []).entries()) {
+    const peers = rule.from ?? [];
+    if (peers.length === 0) err(`ingress rule ${i} has no "from": it admits every pod and address`);
+    if (!(rule.ports ?? []).length) err(`ingress rule ${i} has no "ports": it admits every port`);
+    for (const p of rule.ports ?? []) {
+      const name = portName(p.port);
+      if (!name) { err(`ingress rule ${i} admits port ${p.port}, which the pods do not expose`); continue; }
+      admitted.add(name);
+      const labelled = (sel) => Object.keys(sel?.matchLabels ?? {}).length > 0 || (sel?.matchExpressions ?? []).length > 0;
+      if (name === "grpc" && !peers.every((peer) => labelled(peer.podSelector))) {
+        err(`ingress rule ${i} admits the gRPC port from peers other than labelled client pods (a podSelector with labels)`);
+      }
+      if (name === "metrics" && !peers.every((peer) => labelled(peer.namespaceSelector))) {
+        err(`ingress rule ${i} admits /metrics from peers other than a namespace picked by label (Prometheus')`);
+      }
+    }
+  }
+  for (const name of ["grpc", "metrics"]) if (!admitted.has(name)) err(`no ingress rule admits the ${name} port: ${name === "grpc" ? "clients" : "Prometheus"} could not reach it`);
+}
+
 function checkHpa(h, ctx, docs, errors) {
   const err = (msg) => errors.push(`${id(h)}: ${msg}`);
   const ref = h.spec?.scaleTargetRef ?? {};
@@ -236,10 +358,46 @@ function checkExpressions(where, exprs, ctx, job, errors) {
   }
 }
 
+// kube-prometheus-stack's Prometheus selects ServiceMonitors and PrometheusRules by the label
+// `release`: without it both are silently ignored, and with two values one of them is.
+function checkOperatorLabels(objects, errors) {
+  const releases = new Set();
+  for (const o of objects) {
+    const release = o.metadata?.labels?.release;
+    if (!release) errors.push(`${id(o)}: needs the label release (the prometheus-operator's selector; deploy/README.md)`);
+    else releases.add(release);
+  }
+  if (releases.size > 1) errors.push(`the ServiceMonitor and PrometheusRule carry different release labels (${[...releases].join(", ")}): one Prometheus selects only one`);
+}
+
+// The matchers of each `metric{...}` selector in an expression.
+export function selectorsOf(expr, metric) {
+  const found = [];
+  for (const m of String(expr).matchAll(new RegExp(`\\b${metric}\\{([^}]*)\\}`, "g"))) {
+    found.push([...m[1].matchAll(/(\w+)\s*(=~|!~|!=|=)\s*"([^"]*)"/g)].map(([, label, op, value]) => ({ label, op, value })));
+  }
+  return found;
+}
+
+// Whether a selector's matchers on `label` accept `value` (PromQL regexes are anchored).
+export function matchesLabel(matchers, label, value) {
+  return matchers.filter((m) => m.label === label).every(({ op, value: v }) =>
+    op === "=" ? value === v : op === "!=" ? value !== v : op === "=~" ? new RegExp(`^(?:${v})$`).test(value) : !new RegExp(`^(?:${v})$`).test(value));
+}
+
+// An error ratio: failed requests of textclf_requests_total over all of them, where the failures
+// include load shedding (RESOURCE_EXHAUSTED, refused before the queue) and not OK.
+function isErrorRatio(expr) {
+  const [failed, ...rest] = selectorsOf(expr, "textclf_requests_total");
+  return !!failed && rest.length > 0 && /\//.test(expr) &&
+    matchesLabel(failed, "code", "RESOURCE_EXHAUSTED") && !matchesLabel(failed, "code", "OK");
+}
+
 const REQUIRED_ALERTS = [
   ["p99 latency", /histogram_quantile\(0\.99,[\s\S]*textclf_request_duration_seconds_bucket/],
-  ["error ratio", /textclf_requests_total\{[^}]*code!="OK"/],
-  ["a model not loaded", /textclf_model_loaded/],
+  ["the error ratio, load shedding (RESOURCE_EXHAUSTED) included", isErrorRatio],
+  ["a model that failed to load", /textclf_model_state\{[^}]*state="failed"/],
+  ["a model not loaded", /textclf_model_state\{[^}]*state="loaded"/],
   ["online accuracy", /textclf_online_accuracy/],
   ["ECE", /textclf_model_ece/],
 ];
@@ -252,15 +410,23 @@ function checkRules(rule, ctx, job, errors) {
     if (!a.labels?.severity) errors.push(`${where}: needs a severity label`);
     if (!a.annotations?.summary) errors.push(`${where}: needs a summary annotation`);
     checkExpressions(where, [a.expr], ctx, job, errors);
+    // textclf_model_loaded reads 0 for a version unloaded on purpose (and, before the server
+    // removed them, for deleted ones): an alert on it pages for what an operator did.
+    if (/textclf_model_loaded/.test(a.expr)) errors.push(`${where}: textclf_model_loaded is 0 for versions unloaded on purpose; alert on textclf_model_state (state="failed", or none "loaded")`);
   }
-  for (const [what, pattern] of REQUIRED_ALERTS) {
-    if (!alerts.some((a) => pattern.test(a.expr))) errors.push(`${id(rule)}: no alert on ${what}`);
+  for (const [what, test] of REQUIRED_ALERTS) {
+    const matches = typeof test === "function" ? test : (expr) => test.test(expr);
+    if (!alerts.some((a) => matches(a.expr))) errors.push(`${id(rule)}: no alert on ${what}`);
   }
 }
 
 const REQUIRED_PANELS = [
   ["latency quantiles", /histogram_quantile\(0\.99,[\s\S]*textclf_request_duration_seconds_bucket/],
   ["throughput", /rate\(textclf_requests_total/],
+  ["the error ratio, load shedding (RESOURCE_EXHAUSTED) included", isErrorRatio],
+  ["model states", /textclf_model_state\{/],
+  ["the builds running", /textclf_build_info\{/],
+  ["process memory", /process_resident_memory_bytes\{/],
   ["batch size", /textclf_batch_size_/],
   ["queue time", /textclf_queue_duration_seconds_bucket/],
   ["accuracy per model", /textclf_model_accuracy/],
@@ -284,11 +450,20 @@ function checkDashboard(cm, key, ctx, job, errors) {
     if (!(p.targets ?? []).length) errors.push(`${where}: panel "${p.title}" has no query`);
     exprs.push(...(p.targets ?? []).map((t) => t.expr));
   }
+  // A single-value panel over no series shows "No data", which reads as broken when the truth is
+  // 0 (no replica up, no version failed): its queries fall back with `or vector(0)` (or a
+  // label_replace of it) or ask absent().
+  for (const p of panels.filter((x) => x.type === "stat")) {
+    for (const t of p.targets ?? []) {
+      if (!/\bor\s+(vector|label_replace)\(|\babsent\(/.test(t.expr ?? "")) errors.push(`${where}: stat panel "${p.title}" shows "No data" when its series are missing: add "or vector(0)"`);
+    }
+  }
+  for (const [what, test] of REQUIRED_PANELS) {
+    const matches = typeof test === "function" ? test : (expr) => test.test(expr);
+    if (!exprs.some((e) => matches(e))) errors.push(`${where}: no panel shows ${what}`);
+  }
   exprs.push(...(dash.templating?.list ?? []).map((v) => v.definition ?? "").filter(Boolean));
   checkExpressions(where, exprs, ctx, job, errors);
-  for (const [what, pattern] of REQUIRED_PANELS) {
-    if (!exprs.some((e) => pattern.test(e))) errors.push(`${where}: no panel shows ${what}`);
-  }
 }
 
 function checkJob(j, ctx, docs, errors) {
@@ -307,6 +482,8 @@ function checkJob(j, ctx, docs, errors) {
     const servers = docs.filter((d) => d.kind === "Deployment");
     const shared = servers.some((d) => (d.spec.template.spec.volumes ?? []).some((v) => v.persistentVolumeClaim?.claimName === claim));
     if (!claim || !shared) err(`container ${c.name} must publish into the serving replicas' model volume at ${models}`);
+    const readOnly = mount?.readOnly === true || (pod.volumes ?? []).find((v) => v.name === mount?.name)?.persistentVolumeClaim?.readOnly === true;
+    if (claim && readOnly) err(`container ${c.name} mounts the model volume read-only, but the Job is the one that publishes`);
   }
 }
 
@@ -326,6 +503,8 @@ export function conventionErrors(docs, ctx) {
   if (grpc.length === 0) errors.push("no Service with a port named grpc");
   for (const p of of("PodDisruptionBudget")) checkSelectsPods(p, docs, errors);
   if (of("PodDisruptionBudget").length === 0) errors.push("no PodDisruptionBudget");
+  for (const np of of("NetworkPolicy")) checkNetworkPolicy(np, docs, errors);
+  if (of("NetworkPolicy").length === 0) errors.push("no NetworkPolicy: every pod in the cluster could reach the replicas");
   for (const h of of("HorizontalPodAutoscaler")) checkHpa(h, ctx, docs, errors);
   if (of("HorizontalPodAutoscaler").length === 0) errors.push("no HorizontalPodAutoscaler");
   let job;
@@ -333,10 +512,14 @@ export function conventionErrors(docs, ctx) {
   if (of("ServiceMonitor").length === 0) errors.push("no ServiceMonitor");
   for (const r of of("PrometheusRule")) checkRules(r, ctx, job, errors);
   if (of("PrometheusRule").length === 0) errors.push("no PrometheusRule");
+  checkOperatorLabels([...of("ServiceMonitor"), ...of("PrometheusRule")], errors);
   let dashboards = 0;
   for (const cm of of("ConfigMap")) {
     for (const key of Object.keys(cm.data ?? {})) {
       if (key.endsWith("dashboard.json")) { dashboards++; checkDashboard(cm, key, ctx, job, errors); }
+    }
+    if (Object.keys(cm.data ?? {}).some((k) => k.endsWith("dashboard.json")) && cm.metadata?.labels?.grafana_dashboard === undefined) {
+      errors.push(`${id(cm)}: needs the label grafana_dashboard, which Grafana's dashboard sidecar looks for`);
     }
   }
   if (dashboards === 0) errors.push("no Grafana dashboard ConfigMap (a key ending in dashboard.json)");

@@ -14,6 +14,9 @@ if (overlays.length === 0 || overlays.some((o) => o.length !== 2)) {
 }
 
 const ctx = defaultContext();
+if (ctx.announced.size > 0) {
+  console.log(`note: accepting metrics announced but not yet registered in server/metrics/: ${[...ctx.announced].join(", ")}`);
+}
 let failed = 0;
 for (const [name, path] of overlays) {
   const docs = YAML.parseAllDocuments(readFileSync(path, "utf8"));
