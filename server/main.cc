@@ -57,8 +57,8 @@ int main(int argc, char** argv) {
                  "the folder under which training configs may name server files (encoder_path, init_checkpoint, "
                  "vocab_file); without it, configs may name none");
   app.add_flag("--strict-readiness", strict_readiness,
-               "report NOT_SERVING (health \"\" and textclf.v1.Classifier) while any version the policy wants "
-               "is loading or failed: for readiness probes");
+               "report NOT_SERVING (health \"\" and textclf.v1.Classifier) while any model has no loaded "
+               "version: for readiness probes");
   app.add_option("--log-calls", log_calls, "the fraction of calls (0..1) logged one line each (default 0)")
       ->check(CLI::Range(0.0, 1.0));
   app.add_option("--log-format", log_format, "json (one object a line) or text")->capture_default_str();

@@ -68,7 +68,7 @@ void ModelHealth::Refresh() {
     const auto key = std::make_pair(v.model, v.version);
     now[key] = v.state;
     model_serving[v.model] = model_serving[v.model] || v.state == v1::LOADED;
-    if (v.state == v1::LOADING || v.state == v1::FAILED) all_wanted_up = false;
+
     if (metrics_ != nullptr) metrics_->SetModelState(v.model, v.version, StateName(v.state));
     auto before = last_.find(key);
     if (before != last_.end() && before->second == v.state) continue;
@@ -102,6 +102,12 @@ void ModelHealth::Refresh() {
   }
   for (const std::string& model : models_with_entries_) {
     if (!model_serving.count(model)) health_->SetServingStatus(absl::StrCat(kService, "/", model), false);
+  }
+  // Strict: every model has a loaded version. A failed new version beside a loaded older one
+  // does not take the replica out of service (the model still answers; the failure alerts):
+  // otherwise one bad publish would make every replica unready at once.
+  for (const auto& [model, serving] : model_serving) {
+    if (!serving) all_wanted_up = false;
   }
   const bool ready = !strict_ || all_wanted_up;
   health_->SetServingStatus("", ready);

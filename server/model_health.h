@@ -6,9 +6,11 @@
 // (loaded, failed with the reason, unloaded). It reads the model manager's in-memory states once
 // a second, and at once when asked (after a load or a delete).
 //
-// Strict readiness (Triton's default): the overall entries say NOT_SERVING while any version the
-// version policy wants is loading or failed, so a replica whose models are not all up takes no
-// traffic. Without it they say SERVING whenever the process serves.
+// Strict readiness (after Triton's): the overall entries say NOT_SERVING while any model has no
+// loaded version (its versions are loading or failed), so a replica whose models are not all up
+// takes no traffic. A failed new version beside a loaded older one keeps the replica ready: the
+// model still answers, textclf_model_state{state="failed"} alerts, and one bad publish cannot
+// take every replica out at once. Without it they say SERVING whenever the process serves.
 #pragma once
 
 #include <chrono>

@@ -123,8 +123,18 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(v1::ServerConfig config, S
   }
   server->predictions_ = std::make_unique<runtime::PredictionLog>(config.feedback_log_texts(), config.feedback_window());
   server->repository_ = std::make_unique<registry::Repository>(config.models_dir());
-  RETURN_IF_ERROR(server->repository_->Initialize(shared_repository ? std::chrono::seconds(kSharedLeftoverAge)
-                                                                    : std::chrono::seconds(0)));
+  if (config.read_only()) {
+    // A read-only replica writes nothing, not even the layout or the clean-up of leftovers: its
+    // volume may be mounted read-only, and the one writer (a training Job) owns those.
+    std::error_code ec;
+    if (!std::filesystem::is_directory(config.models_dir(), ec)) {
+      return absl::NotFoundError(absl::StrCat("--read-only needs an existing model folder; ", config.models_dir(),
+                                              " is not one"));
+    }
+  } else {
+    RETURN_IF_ERROR(server->repository_->Initialize(shared_repository ? std::chrono::seconds(kSharedLeftoverAge)
+                                                                      : std::chrono::seconds(0)));
+  }
   // The thread that asks for parallel work (a model instance, a training job) takes part in it,
   // so the pool has one worker fewer than the threads wanted.
   const int threads = config.threads() > 0 ? config.threads() : ThreadPool::HardwareThreads();
