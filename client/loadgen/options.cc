@@ -14,8 +14,10 @@ void AddFlags(CLI::App& app, Options& o) {
       ->capture_default_str();
   app.add_option("--connections", o.connections_per_target, "gRPC channels (TCP connections) per target")
       ->capture_default_str();
+  client::AddSecurityFlags(app, o.security);
   app.add_option("--model", o.model, "model to classify with (not needed with --health)");
-  app.add_option("--version", o.version, "model version (0: latest loaded)")->capture_default_str();
+  app.add_option("--model-version", o.version, "model version (0: latest loaded)")->capture_default_str();
+  app.add_option("--version", o.program_version, "print textclf-loadgen's version and exit")->expected(0, 1);
   app.add_option("--csv", o.csv, "CSV file holding the texts");
   app.add_option("--text-column", o.text_column, "CSV column with the texts")->capture_default_str();
   app.add_option("--label-column", o.label_column, "CSV column with the labels (for evaluate requests)");

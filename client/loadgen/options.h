@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "client/channel_security.h"
+
 namespace CLI {
 class App;
 }
@@ -22,8 +24,12 @@ struct MixWeights {
 struct Options {
   std::vector<std::string> targets = {"localhost:50051"};
   int connections_per_target = 1;
+  client::SecurityFlags security;  // TLS and the bearer token, as textclf takes them
   std::string model;
-  int64_t version = 0;
+  int64_t version = 0;  // --model-version
+  // --version: one empty string when given as a flag (print the program's version). It once named
+  // the model version, so a value here is refused rather than silently skipping the run.
+  std::vector<std::string> program_version;
   // Workload: a CSV column or one text per line of a text file.
   std::string csv;
   std::string text_column = "text";
