@@ -50,6 +50,9 @@ int ClassifyBatch(const ClassifyOptions& o, Connection& c, const std::vector<std
       line["text"] = texts[i];
       line["model"] = response.model();
       line["version"] = response.version();
+      // What `textclf feedback --request-id ID --index I` names this prediction by.
+      line["request_id"] = response.request_id();
+      line["index"] = i;
       std::cout << line.dump() << "\n";
       continue;
     }

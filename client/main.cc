@@ -12,7 +12,9 @@ int main(int argc, char** argv) {
   textclf::client::AddTrainCommand(app, &exit_code);
   textclf::client::AddClassifyCommand(app, &exit_code);
   textclf::client::AddEvaluateCommand(app, &exit_code);
+  textclf::client::AddFeedbackCommand(app, &exit_code);
   textclf::client::AddModelsCommand(app, &exit_code);
+  textclf::client::AddStatsCommand(app, &exit_code);
   textclf::client::AddHealthCommand(app, &exit_code);
   textclf::client::AddQuantizeCommand(app, &exit_code);
   try {

@@ -59,6 +59,8 @@ TEST(TimeoutFlag, EveryCommandGivesUpOnASilentServerWithinItsTimeout) {
       {"models", "list"},
       {"models", "get", "m"},
       {"classify", "--model", "m", "some text"},
+      {"stats"},
+      {"feedback", "--model", "m", "--text", "some text", "--label", "news"},
       {"evaluate", "--model", "m", "--csv", csv, "--text-column", "headline", "--label-column", "label", "--quiet"},
       {"train", "--name", "m", "--csv", csv, "--text-column", "headline", "--label-column", "label", "--quiet"},
   };
