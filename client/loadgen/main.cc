@@ -85,8 +85,8 @@ int Run(Options& o) {
       std::cout << StepToJson(step).dump() << std::endl;
     } else {
       std::cerr << "textclf-loadgen: " << StepName(step) << ": " << step.requests << " requests, "
-                << step.throughput_rps << " req/s, p99 " << step.latency_ms.p99 << " ms"
-                << (step.interrupted ? " (interrupted)" : "") << "\n";
+                << step.throughput_rps << " ok req/s, p99 " << step.latency_ms.p99 << " ms, "
+                << step.requests - step.ok << " errors" << (step.interrupted ? " (interrupted)" : "") << "\n";
     }
   });
   if (!o.json) PrintTable(steps, std::cout);

@@ -42,7 +42,9 @@ void AddFlags(CLI::App& app, Options& o) {
   app.add_flag("--json", o.json, "one JSON object per step on stdout instead of the table");
   app.add_option("--csv-out", o.csv_out, "also write the steps to this CSV file");
   app.add_option("--plot", o.plot, "also draw latency percentiles against throughput to this SVG file");
-  app.add_option("--max-error-rate", o.max_error_rate, "exit 1 if a step's error fraction (0..1) exceeds this");
+  app.add_option("--max-error-rate", o.max_error_rate,
+                 "exit 1 if a step's error fraction (0..1) exceeds this (1 or a negative value: never)")
+      ->capture_default_str();
   app.add_option("--max-p99", o.max_p99_ms, "exit 1 if a step's p99 latency exceeds this many ms");
 }
 

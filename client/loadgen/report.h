@@ -13,7 +13,7 @@
 
 namespace textclf::loadgen {
 
-// One object per step; the keys are listed in client/loadgen/README.md.
+// One object per step; the keys are listed in README.md, "Load testing".
 nlohmann::ordered_json StepToJson(const StepResult& step);
 
 void PrintTable(const std::vector<StepResult>& steps, std::ostream& out);

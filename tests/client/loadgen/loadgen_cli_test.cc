@@ -82,6 +82,24 @@ TEST_F(LoadgenCliTest, PrintsATableByDefault) {
   EXPECT_THAT(r.out, HasSubstr("concurrency 1"));
 }
 
+TEST_F(LoadgenCliTest, FailsARunWithMoreThanOnePercentErrorsUnlessToldOtherwise) {
+  textclf::testing::TempDir root;
+  auto server = textclf::testing::TestServer::Start(root.path(), [](v1::ServerConfig& c) { c.set_metrics_port(-1); });
+  ASSERT_NE(server, nullptr);
+  const fs::path texts = files_.path() / "texts.txt";
+  std::ofstream(texts) << "a headline\n";
+  const std::vector<std::string> args = {"--target",   server->address(), "--model",  "absent", "--text-file",
+                                         texts.string(), "--requests",      "30",       "--warmup", "0"};
+  const Result gated = Run(args);
+  EXPECT_EQ(gated.exit_code, 1) << gated.err;
+  EXPECT_THAT(gated.err, HasSubstr("gate failed: concurrency 1: error rate 1 exceeds --max-error-rate 0.01"));
+  EXPECT_THAT(gated.out, HasSubstr("NOT_FOUND=30"));
+  std::vector<std::string> lenient = args;
+  lenient.insert(lenient.end(), {"--max-error-rate", "1"});
+  const Result passed = Run(lenient);
+  EXPECT_EQ(passed.exit_code, 0) << passed.err;
+}
+
 TEST_F(LoadgenCliTest, PrintsItsVersionAndRefusesAValueAfterVersion) {
   const Result version = Run({"--version"});
   EXPECT_EQ(version.exit_code, 0) << version.err;

@@ -38,7 +38,8 @@ TEST(StepToJson, HasEveryFieldScriptsRelyOn) {
   const nlohmann::ordered_json j = StepToJson(Step(8, 2000, 3, 9, 5));
   for (const char* key : {"mode", "concurrency", "requests", "throughput_rps", "texts_per_s", "p50_ms", "p90_ms",
                           "p95_ms", "p99_ms", "p999_ms", "max_ms", "min_ms", "errors", "status_counts",
-                          "server_queue_ms_mean", "server_compute_ms_mean", "server_compute_ms_p99"}) {
+                          "server_queue_ms_mean", "server_compute_ms_mean", "server_compute_ms_p99",
+                          "answered_rps", "error_rps", "error_p50_ms", "error_p99_ms"}) {
     EXPECT_TRUE(j.contains(key)) << key;
   }
   EXPECT_EQ(j["mode"], "closed");
@@ -68,6 +69,8 @@ TEST(StepsToCsv, WritesAHeaderAndOneLinePerStepWithTheErrorsInOneCell) {
   for (std::string line; std::getline(in, line);) lines.push_back(line);
   ASSERT_THAT(lines, SizeIs(3));
   EXPECT_THAT(lines[0], HasSubstr("mode,workload,concurrency,rate"));
+  EXPECT_THAT(lines[0], HasSubstr(",interrupted,answered_rps,error_rps,error_p50_ms,error_p99_ms"))
+      << "new columns come after the old ones";
   EXPECT_THAT(lines[2], HasSubstr("UNAVAILABLE=5"));
   const auto columns = [](const std::string& line) { return std::count(line.begin(), line.end(), ','); };
   EXPECT_EQ(columns(lines[1]), columns(lines[0]));
