@@ -37,6 +37,9 @@ struct Options {
   std::string text_file;
   int batch_size = 1;
   // Load: closed loop over concurrency levels, or open loop over rates (one step per value).
+  // The flags' items, numbers or ranges (sweep_values.h), become the values in Finalize.
+  std::vector<std::string> concurrency_items;
+  std::vector<std::string> rate_items;
   std::vector<int> concurrency;
   std::vector<double> rates;
   std::string arrivals_name = "constant";

@@ -72,6 +72,19 @@ TEST_F(LoadgenCliTest, PrintsJsonWritesCsvAndPlotAndExitsOneWhenAGateFails) {
   EXPECT_THAT(ReadAll(svg), StartsWith("<svg"));
 }
 
+TEST_F(LoadgenCliTest, RunsOneStepPerValueOfARange) {
+  textclf::testing::TempDir root;
+  auto server = textclf::testing::TestServer::Start(root.path(), [](v1::ServerConfig& c) { c.set_metrics_port(-1); });
+  ASSERT_NE(server, nullptr);
+  const Result r = Run({"--target", server->address(), "--health", "--concurrency", "1:4:x2", "--requests", "20",
+                        "--warmup", "0", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::istringstream lines(r.out);
+  std::vector<int> concurrency;
+  for (std::string line; std::getline(lines, line);) concurrency.push_back(nlohmann::json::parse(line)["concurrency"]);
+  EXPECT_EQ(concurrency, (std::vector<int>{1, 2, 4}));
+}
+
 TEST_F(LoadgenCliTest, PrintsATableByDefault) {
   textclf::testing::TempDir root;
   auto server = textclf::testing::TestServer::Start(root.path(), [](v1::ServerConfig& c) { c.set_metrics_port(-1); });
