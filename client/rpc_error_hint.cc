@@ -72,10 +72,14 @@ std::string RpcErrorHint(const grpc::Status& status, const ChannelSecurity& secu
         return "the server does not know the token from " + security.token_source() +
                "; check it against the server's --auth-tokens file";
       }
-      return std::string("send a token: --token-file FILE or ") + kTokenEnvironmentVariable;
+      return std::string("send a token: --token-file or ") + kTokenEnvironmentVariable +
+             (security.client_certificate() ? " (or have the server's --auth-tokens file name your certificate, "
+                                              "cert:CN)"
+                                            : "");
     case grpc::StatusCode::PERMISSION_DENIED:
-      return "the token's role is too low for this call: use a token that the server's --auth-tokens file gives "
-             "the role named above";
+      return std::string(security.token() ? "the token's" : "your certificate's") +
+             " role is too low for this call: it needs one that the server's --auth-tokens file gives the role "
+             "named above";
     case grpc::StatusCode::DEADLINE_EXCEEDED:
       if (timeout_s <= 0) return "";
       return "no answer within --timeout " + Seconds(timeout_s) +

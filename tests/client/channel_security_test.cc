@@ -225,7 +225,7 @@ TEST_F(SecureCliTest, WithoutATokenTheServerSaysUnauthenticatedAndTheHintSaysHow
   const ProcessResult r = ListModels({});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_THAT(r.err, HasSubstr("UNAUTHENTICATED"));
-  EXPECT_THAT(r.err, HasSubstr("hint: send a token: --token-file FILE or TEXTCLF_TOKEN"));
+  EXPECT_THAT(r.err, HasSubstr("hint: send a token: --token-file or TEXTCLF_TOKEN"));
 }
 
 TEST_F(SecureCliTest, SendsTheTokenFromAFileOrFromTheEnvironment) {
@@ -251,6 +251,26 @@ TEST_F(SecureCliTest, AClientTokenOnAnAdminCallIsToldItsRoleIsTooLow) {
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_THAT(r.err, HasSubstr("PERMISSION_DENIED"));
   EXPECT_THAT(r.err, HasSubstr("role is too low"));
+}
+
+TEST_F(SecureCliTest, AClientCertificateTheTokenFileNamesIsAnIdentityWithoutAToken) {
+  const fs::path by_certificate =
+      WriteText(root_.path() / "cert-tokens", std::string("client cert:") + kClientName + "\n");
+  StartServer([&](v1::ServerConfig& c) {
+    Tls(c, pki_->server_cert, pki_->server_key);
+    c.mutable_tls()->set_client_ca_file(pki_->ca_cert.string());
+    c.set_auth_tokens_file(by_certificate.string());
+  });
+  const std::vector<std::string> tls = {"--tls-ca", pki_->ca_cert.string(), "--tls-cert", pki_->client_cert.string(),
+                                        "--tls-key", pki_->client_key.string()};
+  const ProcessResult list = ListModels(tls);
+  EXPECT_EQ(list.exit_code, 0) << list.err;
+  std::vector<std::string> args = {"models", "delete", "some-model", "--server", server_->address()};
+  args.insert(args.end(), tls.begin(), tls.end());
+  const ProcessResult admin_call = RunProcess(TEXTCLF_CLI_PATH, args);
+  EXPECT_EQ(admin_call.exit_code, 1);
+  EXPECT_THAT(admin_call.err, HasSubstr("PERMISSION_DENIED"));
+  EXPECT_THAT(admin_call.err, HasSubstr("your certificate's role is too low"));
 }
 
 TEST_F(SecureCliTest, TlsAndATokenTogether) {

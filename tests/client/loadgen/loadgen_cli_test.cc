@@ -180,7 +180,7 @@ TEST_F(SecureLoadgenTest, SendsTheTokenOverTlsFromAFileOrTheEnvironment) {
 TEST_F(SecureLoadgenTest, WithoutATokenCountsUnauthenticatedAndSaysHowToSendOne) {
   const Result r = Run(Args(pki_.ca_cert));
   EXPECT_EQ(OnlyStep(r)["status_counts"], nlohmann::json({{"UNAUTHENTICATED", 20}})) << r.out;
-  EXPECT_THAT(r.err, HasSubstr("hint: UNAUTHENTICATED: send a token: --token-file FILE or TEXTCLF_TOKEN"));
+  EXPECT_THAT(r.err, HasSubstr("hint: UNAUTHENTICATED: send a token: --token-file or TEXTCLF_TOKEN"));
 }
 
 TEST_F(SecureLoadgenTest, AnUntrustedServerCertificateStopsTheRunWithAHint) {
