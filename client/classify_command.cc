@@ -13,14 +13,13 @@ namespace textclf::client {
 namespace {
 
 struct ClassifyOptions {
-  std::string server = "localhost:50051";
+  ConnectionOptions connection;
   std::string model;
   int64_t version = 0;
   int top_k = 1;
   bool all_scores = false;
   bool json = false;
   int batch_size = 64;
-  double timeout = 30;
   std::vector<std::string> texts;
 };
 
@@ -41,9 +40,9 @@ int ClassifyBatch(const ClassifyOptions& o, Connection& c, const std::vector<std
   for (const auto& t : texts) request.add_texts(t);
   v1::ClassifyResponse response;
   grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(static_cast<int64_t>(o.timeout * 1000)));
+  c.SetDeadline(&context);
   grpc::Status status = c.stub->Classify(&context, request, &response);
-  if (!status.ok()) return ReportRpcError(status);
+  if (!status.ok()) return c.ReportError(status);
   for (int i = 0; i < response.predictions_size(); ++i) {
     const v1::Prediction& p = response.predictions(i);
     if (o.json) {
@@ -51,6 +50,9 @@ int ClassifyBatch(const ClassifyOptions& o, Connection& c, const std::vector<std
       line["text"] = texts[i];
       line["model"] = response.model();
       line["version"] = response.version();
+      // What `textclf feedback --request-id ID --index I` names this prediction by.
+      line["request_id"] = response.request_id();
+      line["index"] = i;
       std::cout << line.dump() << "\n";
       continue;
     }
@@ -62,7 +64,9 @@ int ClassifyBatch(const ClassifyOptions& o, Connection& c, const std::vector<std
 }
 
 int RunClassify(const ClassifyOptions& o) {
-  Connection c = Connect(o.server);
+  std::optional<Connection> connection = Connect(o.connection);
+  if (!connection) return kExitInputError;
+  Connection& c = *connection;
   Table table({"text", "label", "confidence", "score", o.top_k > 1 ? "next" : ""});
   std::vector<std::string> batch;
   auto flush = [&]() {
@@ -99,14 +103,13 @@ int RunClassify(const ClassifyOptions& o) {
 void AddClassifyCommand(CLI::App& app, int* exit_code) {
   auto o = std::make_shared<ClassifyOptions>();
   CLI::App* cmd = app.add_subcommand("classify", "classify texts given as arguments, or one per line on stdin");
-  cmd->add_option("--server", o->server, "server address")->capture_default_str();
+  AddConnectionFlags(cmd, &o->connection, "seconds each request (of --batch-size texts) may take (0: no deadline)");
   cmd->add_option("--model", o->model, "model name")->required();
   cmd->add_option("--version", o->version, "model version (default: latest loaded)");
   cmd->add_option("--top-k", o->top_k, "classes listed per text")->capture_default_str();
   cmd->add_flag("--all-scores", o->all_scores, "include every class's score (JSON output)");
   cmd->add_flag("--json", o->json, "one JSON object per text");
   cmd->add_option("--batch-size", o->batch_size, "texts per request")->capture_default_str();
-  cmd->add_option("--timeout", o->timeout, "seconds per request")->capture_default_str();
   cmd->add_option("texts", o->texts, "texts to classify (default: stdin lines)");
   cmd->callback([o, exit_code] { *exit_code = RunClassify(*o); });
 }

@@ -14,5 +14,7 @@ void AddEvaluateCommand(CLI::App& app, int* exit_code);
 void AddModelsCommand(CLI::App& app, int* exit_code);
 void AddHealthCommand(CLI::App& app, int* exit_code);
 void AddQuantizeCommand(CLI::App& app, int* exit_code);
+void AddStatsCommand(CLI::App& app, int* exit_code);
+void AddFeedbackCommand(CLI::App& app, int* exit_code);
 
 }  // namespace textclf::client

@@ -14,7 +14,8 @@ namespace textclf::client {
 namespace {
 
 struct EvaluateOptions {
-  std::string server = "localhost:50051";
+  // No deadline by default: the whole CSV streams through one call, for as long as it takes.
+  ConnectionOptions connection{/*default_timeout_s=*/0};
   std::string model;
   int64_t version = 0;
   std::string csv;
@@ -43,8 +44,11 @@ void PrintMetrics(const v1::EvaluateResponse& response) {
 int RunEvaluate(const EvaluateOptions& o) {
   auto data = data::ReadLabeledCsv(o.csv, o.text_columns, o.label_column);
   if (!data.ok()) return ReportInputError(std::string(data.status().message()));
-  Connection c = Connect(o.server);
+  std::optional<Connection> connection = Connect(o.connection);
+  if (!connection) return kExitInputError;
+  Connection& c = *connection;
   grpc::ClientContext context;
+  c.SetDeadline(&context);
   v1::EvaluateResponse response;
   auto writer = c.stub->Evaluate(&context, &response);
   v1::EvaluateRequest request;
@@ -67,7 +71,7 @@ int RunEvaluate(const EvaluateOptions& o) {
   writer->WritesDone();
   grpc::Status status = writer->Finish();
   bar.Finish();
-  if (!status.ok()) return ReportRpcError(status);
+  if (!status.ok()) return c.ReportError(status);
   if (o.json) {
     std::cout << ToJsonLine(response.metrics()) << "\n";
   } else {
@@ -81,7 +85,7 @@ int RunEvaluate(const EvaluateOptions& o) {
 void AddEvaluateCommand(CLI::App& app, int* exit_code) {
   auto o = std::make_shared<EvaluateOptions>();
   CLI::App* cmd = app.add_subcommand("evaluate", "evaluate a model on a labelled CSV");
-  cmd->add_option("--server", o->server, "server address")->capture_default_str();
+  AddConnectionFlags(cmd, &o->connection, "seconds the whole evaluation may take (0: no deadline)");
   cmd->add_option("--model", o->model, "model name")->required();
   cmd->add_option("--version", o->version, "model version (default: latest loaded)");
   cmd->add_option("--csv", o->csv, "labelled data (CSV with a header)")->required();

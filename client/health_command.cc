@@ -23,19 +23,19 @@ using HealthRequest = loadgen::health::HealthCheckRequest;
 using HealthResponse = loadgen::health::HealthCheckResponse;
 
 struct HealthOptions {
-  std::string server = "localhost:50051";
+  ConnectionOptions connection{/*default_timeout_s=*/5};
   std::string service;
-  double timeout_s = 5;
   bool quiet = false;
 };
 
 int RunHealth(const HealthOptions& o) {
-  if (!(o.timeout_s > 0)) return ReportInputError("--timeout must be positive");
-  Connection connection = Connect(o.server);
-  grpc::TemplatedGenericStub<HealthRequest, HealthResponse> stub(connection.channel);
+  // A probe that may wait for ever is no probe: health alone refuses --timeout 0.
+  if (!(o.connection.timeout_s > 0)) return ReportInputError("--timeout must be positive");
+  std::optional<Connection> connection = Connect(o.connection);
+  if (!connection) return kExitInputError;
+  grpc::TemplatedGenericStub<HealthRequest, HealthResponse> stub(connection->channel);
   grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() +
-                       std::chrono::microseconds(static_cast<int64_t>(o.timeout_s * 1e6)));
+  connection->SetDeadline(&context);
   HealthRequest request;
   request.set_service(o.service);
   HealthResponse response;
@@ -44,7 +44,7 @@ int RunHealth(const HealthOptions& o) {
   stub.UnaryCall(&context, kHealthCheck, grpc::StubOptions(), &request, &response,
                  [&answered](grpc::Status s) { answered.set_value(std::move(s)); });
   grpc::Status status = answered.get_future().get();
-  if (!status.ok()) return ReportRpcError(status);
+  if (!status.ok()) return connection->ReportError(status);
   const std::string name = HealthResponse::ServingStatus_Name(response.status());
   if (!o.quiet) std::cout << name << "\n";
   if (response.status() != HealthResponse::SERVING) {
@@ -60,11 +60,10 @@ void AddHealthCommand(CLI::App& app, int* exit_code) {
   auto o = std::make_shared<HealthOptions>();
   CLI::App* cmd = app.add_subcommand(
       "health", "check the server's gRPC health: prints its status; exit 0 when SERVING, 1 otherwise");
-  cmd->add_option("--server", o->server, "server address")->capture_default_str();
   cmd->add_option("--service", o->service,
                   "service to ask about (\"\": the whole server; textclf.v1.Classifier)")
       ->capture_default_str();
-  cmd->add_option("--timeout", o->timeout_s, "seconds to wait for the answer")->capture_default_str();
+  AddConnectionFlags(cmd, &o->connection, "seconds to wait for the answer");
   cmd->add_flag("--quiet,-q", o->quiet, "print nothing when SERVING");
   cmd->callback([o, exit_code] { *exit_code = RunHealth(*o); });
 }

@@ -1,4 +1,5 @@
 // textclf models {list,get,load,unload,delete}: the model registry from the command line.
+#include <functional>
 #include <iostream>
 #include <memory>
 
@@ -15,7 +16,7 @@ namespace textclf::client {
 namespace {
 
 struct ModelsOptions {
-  std::string server = "localhost:50051";
+  ConnectionOptions connection;
   std::string name;
   int64_t version = 0;
   bool json = false;
@@ -55,15 +56,39 @@ void PrintModel(const v1::ModelInfo& info) {
   table.Print(std::cout);
 }
 
-int Finish(const grpc::Status& status, const google::protobuf::Message& response, bool json,
-           const std::function<void()>& print) {
-  if (!status.ok()) return ReportRpcError(status);
-  if (json) {
+// Connects, runs `call` with the deadline of --timeout, and prints its response as JSON or with
+// `print`; returns the exit code.
+template <typename Response>
+int RunCall(const ModelsOptions& o,
+            const std::function<grpc::Status(v1::Classifier::Stub&, grpc::ClientContext*, Response*)>& call,
+            const std::function<void(const Response&)>& print) {
+  std::optional<Connection> c = Connect(o.connection);
+  if (!c) return kExitInputError;
+  grpc::ClientContext context;
+  c->SetDeadline(&context);
+  Response response;
+  grpc::Status status = call(*c->stub, &context, &response);
+  if (!status.ok()) return c->ReportError(status);
+  if (o.json) {
     std::cout << ToJsonLine(response) << "\n";
   } else {
-    print();
+    print(response);
   }
   return 0;
+}
+
+void PrintModelList(const v1::ListModelsResponse& response) {
+  Table table({"name", "family", "classes", "versions", "loaded"});
+  for (const auto& m : response.models()) {
+    std::vector<int64_t> versions, loaded;
+    for (const auto& v : m.versions()) {
+      versions.push_back(v.version());
+      if (v.state() == v1::LOADED) loaded.push_back(v.version());
+    }
+    table.AddRow({m.name(), std::string(FamilyName(m.family())), std::to_string(m.classes_size()),
+                  absl::StrJoin(versions, ","), loaded.empty() ? "-" : absl::StrJoin(loaded, ",")});
+  }
+  table.Print(std::cout);
 }
 
 }  // namespace
@@ -73,7 +98,7 @@ void AddModelsCommand(CLI::App& app, int* exit_code) {
   CLI::App* models = app.add_subcommand("models", "list, inspect, load, unload and delete models");
   models->require_subcommand(1);
   auto common = [o](CLI::App* cmd, bool named, bool versioned) {
-    cmd->add_option("--server", o->server, "server address")->capture_default_str();
+    AddConnectionFlags(cmd, &o->connection, "seconds the call may take (0: no deadline)");
     cmd->add_flag("--json", o->json, "print the response as JSON");
     if (named) cmd->add_option("name", o->name, "model name")->required();
     if (versioned) cmd->add_option("--version", o->version, "version (default: see the command)");
@@ -82,78 +107,71 @@ void AddModelsCommand(CLI::App& app, int* exit_code) {
   CLI::App* list = models->add_subcommand("list", "every model in the repository");
   common(list, false, false);
   list->callback([o, exit_code] {
-    Connection c = Connect(o->server);
-    grpc::ClientContext context;
-    v1::ListModelsResponse response;
-    grpc::Status status = c.stub->ListModels(&context, v1::ListModelsRequest(), &response);
-    *exit_code = Finish(status, response, o->json, [&] {
-      Table table({"name", "family", "classes", "versions", "loaded"});
-      for (const auto& m : response.models()) {
-        std::vector<int64_t> versions, loaded;
-        for (const auto& v : m.versions()) {
-          versions.push_back(v.version());
-          if (v.state() == v1::LOADED) loaded.push_back(v.version());
-        }
-        table.AddRow({m.name(), std::string(FamilyName(m.family())), std::to_string(m.classes_size()),
-                      absl::StrJoin(versions, ","), loaded.empty() ? "-" : absl::StrJoin(loaded, ",")});
-      }
-      table.Print(std::cout);
-    });
+    *exit_code = RunCall<v1::ListModelsResponse>(
+        *o,
+        [](v1::Classifier::Stub& stub, grpc::ClientContext* context, v1::ListModelsResponse* response) {
+          return stub.ListModels(context, v1::ListModelsRequest(), response);
+        },
+        PrintModelList);
   });
 
   CLI::App* get = models->add_subcommand("get", "a model's versions, states, sizes and metrics");
   common(get, true, false);
   get->callback([o, exit_code] {
-    Connection c = Connect(o->server);
-    grpc::ClientContext context;
     v1::GetModelRequest request;
     request.set_name(o->name);
-    v1::ModelInfo response;
-    grpc::Status status = c.stub->GetModel(&context, request, &response);
-    *exit_code = Finish(status, response, o->json, [&] { PrintModel(response); });
+    *exit_code = RunCall<v1::ModelInfo>(
+        *o,
+        [&](v1::Classifier::Stub& stub, grpc::ClientContext* context, v1::ModelInfo* response) {
+          return stub.GetModel(context, request, response);
+        },
+        PrintModel);
   });
 
   CLI::App* load = models->add_subcommand("load", "load a version for serving (default: the latest)");
   common(load, true, true);
   load->callback([o, exit_code] {
-    Connection c = Connect(o->server);
-    grpc::ClientContext context;
     v1::LoadModelRequest request;
     request.set_name(o->name);
     request.set_version(o->version);
-    v1::ModelInfo response;
-    grpc::Status status = c.stub->LoadModel(&context, request, &response);
-    *exit_code = Finish(status, response, o->json, [&] { PrintModel(response); });
+    *exit_code = RunCall<v1::ModelInfo>(
+        *o,
+        [&](v1::Classifier::Stub& stub, grpc::ClientContext* context, v1::ModelInfo* response) {
+          return stub.LoadModel(context, request, response);
+        },
+        PrintModel);
   });
 
   CLI::App* unload = models->add_subcommand("unload", "stop serving a version (default: all)");
   common(unload, true, true);
   unload->callback([o, exit_code] {
-    Connection c = Connect(o->server);
-    grpc::ClientContext context;
     v1::UnloadModelRequest request;
     request.set_name(o->name);
     request.set_version(o->version);
-    v1::ModelInfo response;
-    grpc::Status status = c.stub->UnloadModel(&context, request, &response);
-    *exit_code = Finish(status, response, o->json, [&] { PrintModel(response); });
+    *exit_code = RunCall<v1::ModelInfo>(
+        *o,
+        [&](v1::Classifier::Stub& stub, grpc::ClientContext* context, v1::ModelInfo* response) {
+          return stub.UnloadModel(context, request, response);
+        },
+        PrintModel);
   });
 
   CLI::App* del = models->add_subcommand("delete", "delete a version from disk (default: every version)");
   common(del, true, true);
   del->callback([o, exit_code] {
-    Connection c = Connect(o->server);
-    grpc::ClientContext context;
     v1::DeleteModelRequest request;
     request.set_name(o->name);
     request.set_version(o->version);
-    v1::DeleteModelResponse response;
-    grpc::Status status = c.stub->DeleteModel(&context, request, &response);
-    *exit_code = Finish(status, response, o->json, [&] {
-      std::cout << "deleted " << o->name << " versions";
-      for (int64_t v : response.deleted_versions()) std::cout << " " << v;
-      std::cout << "\n";
-    });
+    *exit_code = RunCall<v1::DeleteModelResponse>(
+        *o,
+        [&](v1::Classifier::Stub& stub, grpc::ClientContext* context, v1::DeleteModelResponse* response) {
+          return stub.DeleteModel(context, request, response);
+        },
+        [&](const v1::DeleteModelResponse& response) {
+          std::cout << "deleted " << o->name << " versions";
+          for (int64_t v : response.deleted_versions()) std::cout << " " << v;
+          std::cout << "\n";
+        });
   });
 }
 

@@ -24,7 +24,9 @@ namespace textclf::client {
 namespace {
 
 struct QuantizeOptions {
-  std::string server = "localhost:50051";
+  // No deadline by default: calibration and the sweep may run long, and a deadline that passes
+  // cancels the job.
+  ConnectionOptions connection{/*default_timeout_s=*/0};
   std::string name;
   int64_t version = 0;
   std::string target;
@@ -186,9 +188,11 @@ int RunQuantize(const QuantizeOptions& o) {
     eval = std::move(*read);
   }
 
-  Connection connection = Connect(o.server);
+  std::optional<Connection> connection = Connect(o.connection);
+  if (!connection) return kExitInputError;
   grpc::ClientContext context;
-  auto stream = connection.stub->Quantize(&context);
+  connection->SetDeadline(&context);
+  auto stream = connection->stub->Quantize(&context);
   ProgressBar bar(!o.quiet);
   v1::QuantizeRequest request;
   *request.mutable_start() = *start;
@@ -218,7 +222,7 @@ int RunQuantize(const QuantizeOptions& o) {
   }
   bar.Finish();
   grpc::Status status = stream->Finish();
-  if (!status.ok()) return ReportRpcError(status);
+  if (!status.ok()) return connection->ReportError(status);
   if (!got_result) return ReportRpcError(grpc::Status(grpc::StatusCode::INTERNAL, "the server sent no result"));
   if (!o.report.empty()) {
     if (auto s = WriteFileDurably(o.report, ReportJson(result.report()) + "\n"); !s.ok()) {
@@ -245,7 +249,7 @@ int RunQuantize(const QuantizeOptions& o) {
 void AddQuantizeCommand(CLI::App& app, int* exit_code) {
   auto o = std::make_shared<QuantizeOptions>();
   CLI::App* cmd = app.add_subcommand("quantize", "post-training quantization of a CNN model, with a calibration report");
-  cmd->add_option("--server", o->server, "server address")->capture_default_str();
+  AddConnectionFlags(cmd, &o->connection, "seconds the upload and the quantization job may take, past which the job is cancelled (0: no deadline)");
   cmd->add_option("--name", o->name, "the float model to quantize")->required();
   cmd->add_option("--version", o->version, "its version (default: the latest)");
   cmd->add_option("--target", o->target, "model name to publish under (default: a new version of --name)");

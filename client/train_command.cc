@@ -20,7 +20,8 @@ namespace textclf::client {
 namespace {
 
 struct TrainOptions {
-  std::string server = "localhost:50051";
+  // No deadline by default: a job may train for hours, and a deadline that passes cancels it.
+  ConnectionOptions connection{/*default_timeout_s=*/0};
   std::string name;
   std::string family = "zest";
   std::string csv;
@@ -123,9 +124,11 @@ int RunTrain(const TrainOptions& o) {
     (o.eval_fraction > 0 && uniform(rng) < o.eval_fraction ? eval_rows : train_rows).push_back(i);
   }
 
-  Connection connection = Connect(o.server);
+  std::optional<Connection> connection = Connect(o.connection);
+  if (!connection) return kExitInputError;
   grpc::ClientContext context;
-  auto stream = connection.stub->Train(&context);
+  connection->SetDeadline(&context);
+  auto stream = connection->stub->Train(&context);
   ProgressBar bar(!o.quiet);
   v1::TrainRequest first;
   *first.mutable_start() = start;
@@ -152,7 +155,7 @@ int RunTrain(const TrainOptions& o) {
   }
   bar.Finish();
   grpc::Status status = stream->Finish();
-  if (!status.ok()) return ReportRpcError(status);
+  if (!status.ok()) return connection->ReportError(status);
   if (!got_result) return ReportRpcError(grpc::Status(grpc::StatusCode::INTERNAL, "the server sent no result"));
   if (o.json) {
     std::cout << ToJsonLine(result) << "\n";
@@ -175,7 +178,7 @@ int RunTrain(const TrainOptions& o) {
 void AddTrainCommand(CLI::App& app, int* exit_code) {
   auto o = std::make_shared<TrainOptions>();
   CLI::App* cmd = app.add_subcommand("train", "train a new model version from a labelled CSV");
-  cmd->add_option("--server", o->server, "server address")->capture_default_str();
+  AddConnectionFlags(cmd, &o->connection, "seconds the upload and the training job may take, past which the job is cancelled (0: no deadline)");
   cmd->add_option("--name", o->name, "model name")->required();
   cmd->add_option("--family", o->family, "zest, xclass, text_cnn, image_cnn or encoder_mlm")->capture_default_str();
   cmd->add_option("--csv", o->csv, "training data (CSV with a header)");

@@ -3,7 +3,8 @@
 
 namespace textclf::loadgen {
 
-ChannelPool::ChannelPool(const std::vector<std::string>& targets, int connections_per_target) {
+ChannelPool::ChannelPool(const std::vector<std::string>& targets, int connections_per_target,
+                         const client::ChannelSecurity& security) {
   for (const std::string& target : targets) {
     for (int i = 0; i < connections_per_target; ++i) {
       grpc::ChannelArguments args;
@@ -14,7 +15,7 @@ ChannelPool::ChannelPool(const std::vector<std::string>& targets, int connection
       args.SetInt("textclf.loadgen.connection", i);
       args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
       Endpoint endpoint;
-      endpoint.channel = grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
+      endpoint.channel = security.CreateChannel(target, args);
       endpoint.stub = v1::Classifier::NewStub(endpoint.channel);
       endpoints_.push_back(std::move(endpoint));
     }

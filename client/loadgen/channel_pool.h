@@ -9,13 +9,16 @@
 #include <string>
 #include <vector>
 
+#include "client/channel_security.h"
 #include "textclf/v1/service.grpc.pb.h"
 
 namespace textclf::loadgen {
 
 class ChannelPool {
  public:
-  ChannelPool(const std::vector<std::string>& targets, int connections_per_target);
+  // `security`: the TLS credentials and token of every channel (default: plaintext, no token).
+  ChannelPool(const std::vector<std::string>& targets, int connections_per_target,
+              const client::ChannelSecurity& security = {});
 
   struct Endpoint {
     std::shared_ptr<grpc::Channel> channel;

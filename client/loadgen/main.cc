@@ -2,9 +2,13 @@
 // latency percentiles, the transport ceiling) and gates a deployment on the result.
 #include <CLI/CLI.hpp>
 
+#include <cstdlib>
 #include <iostream>
+#include <algorithm>
 
+#include "client/cli_common.h"
 #include "client/loadgen/channel_pool.h"
+#include "client/loadgen/connect_all.h"
 #include "client/loadgen/gates.h"
 #include "client/loadgen/load_runner.h"
 #include "client/loadgen/options.h"
@@ -12,6 +16,8 @@
 #include "client/loadgen/senders.h"
 #include "client/loadgen/stop_signal.h"
 #include "client/loadgen/workload.h"
+#include "client/rpc_error_hint.h"
+#include "textclf/version.h"
 
 namespace textclf::loadgen {
 namespace {
@@ -25,20 +31,39 @@ int Fail(const std::string& message) {
   return kExitUsage;
 }
 
-// Connects every channel before measuring, so that connection set-up never counts as latency and
-// a wrong address is a clear error instead of a table full of UNAVAILABLE.
-std::string ConnectAll(ChannelPool& pool, const Options& o) {
-  const auto deadline = std::chrono::system_clock::now() + std::chrono::seconds(5);
-  for (size_t i = 0; i < pool.size(); ++i) {
-    if (!pool.at(i).channel->WaitForConnected(deadline)) {
-      return "cannot connect to " + o.targets[i / o.connections_per_target] + " within 5 s";
-    }
+// After the run, what to do about the errors it met, once per status code: a missing token, a
+// role too low, a deadline too short.
+void PrintErrorHints(const std::vector<StepResult>& steps, const client::ChannelSecurity& security, double timeout_s) {
+  for (int code = grpc::StatusCode::CANCELLED; code <= grpc::StatusCode::UNAUTHENTICATED; ++code) {
+    const grpc::Status status(static_cast<grpc::StatusCode>(code), "");
+    const std::string name = client::StatusCodeName(status.error_code());
+    const bool seen = std::any_of(steps.begin(), steps.end(),
+                                  [&](const StepResult& step) { return step.status_counts.count(name) > 0; });
+    if (!seen) continue;
+    const std::string hint = client::RpcErrorHint(status, security, timeout_s);
+    if (!hint.empty()) std::cerr << "textclf-loadgen: hint: " << name << ": " << hint << "\n";
   }
-  return "";
 }
 
 int Run(Options& o) {
+  if (!o.program_version.empty()) {
+    if (!o.program_version.front().empty()) {
+      return Fail("--version takes no value: it prints textclf-loadgen's version; the model version is "
+                  "--model-version N");
+    }
+    std::cout << "textclf-loadgen " << TEXTCLF_VERSION << "\n";
+    return 0;
+  }
   if (std::string error = Finalize(o); !error.empty()) return Fail(error);
+  absl::StatusOr<client::ChannelSecurity> security =
+      client::ChannelSecurity::Load(o.security, std::getenv(client::kTokenEnvironmentVariable));
+  if (!security.ok()) return Fail(std::string(security.status().message()));
+  for (const std::string& target : o.targets) {
+    if (security->ExposesTokenTo(target)) {
+      std::cerr << "textclf-loadgen: warning: sending the token to " << target
+                << " without TLS: anyone on the network path can read it (--tls-ca FILE)\n";
+    }
+  }
   Workload workload;
   if (!o.health) {
     absl::StatusOr<Workload> loaded =
@@ -46,8 +71,12 @@ int Run(Options& o) {
     if (!loaded.ok()) return Fail(std::string(loaded.status().message()));
     workload = std::move(*loaded);
   }
-  ChannelPool pool(o.targets, o.connections_per_target);
-  if (std::string error = ConnectAll(pool, o); !error.empty()) return Fail(error);
+  ChannelPool pool(o.targets, o.connections_per_target, *security);
+  if (ConnectFailure failure = ConnectAll(pool, o.targets, o.connections_per_target, *security, 5);
+      !failure.message.empty()) {
+    if (!failure.hint.empty()) failure.message += "\ntextclf-loadgen: hint: " + failure.hint;
+    return Fail(failure.message);
+  }
   std::unique_ptr<RequestSender> sender = MakeSender(o, pool, workload);
   const std::atomic<bool>& stop = InstallStopSignal();
 
@@ -56,8 +85,8 @@ int Run(Options& o) {
       std::cout << StepToJson(step).dump() << std::endl;
     } else {
       std::cerr << "textclf-loadgen: " << StepName(step) << ": " << step.requests << " requests, "
-                << step.throughput_rps << " req/s, p99 " << step.latency_ms.p99 << " ms"
-                << (step.interrupted ? " (interrupted)" : "") << "\n";
+                << step.throughput_rps << " ok req/s, p99 " << step.latency_ms.p99 << " ms, "
+                << step.requests - step.ok << " errors" << (step.interrupted ? " (interrupted)" : "") << "\n";
     }
   });
   if (!o.json) PrintTable(steps, std::cout);
@@ -73,6 +102,7 @@ int Run(Options& o) {
       exit_code = Fail(std::string(s.message()));
     }
   }
+  PrintErrorHints(steps, *security, o.timeout_s);
   if (exit_code != 0) return exit_code;
   if (!steps.empty() && steps.back().interrupted) return kExitInterrupted;
   const std::vector<std::string> failures = GateFailures(steps, Gates{o.max_error_rate, o.max_p99_ms});

@@ -4,7 +4,12 @@
 #include <CLI/CLI.hpp>
 
 #include <charconv>
+#include <cmath>
+#include <limits>
 #include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "client/loadgen/sweep_values.h"
 
 namespace textclf::loadgen {
 
@@ -14,16 +19,22 @@ void AddFlags(CLI::App& app, Options& o) {
       ->capture_default_str();
   app.add_option("--connections", o.connections_per_target, "gRPC channels (TCP connections) per target")
       ->capture_default_str();
+  client::AddSecurityFlags(app, o.security);
   app.add_option("--model", o.model, "model to classify with (not needed with --health)");
-  app.add_option("--version", o.version, "model version (0: latest loaded)")->capture_default_str();
+  app.add_option("--model-version", o.version, "model version (0: latest loaded)")->capture_default_str();
+  app.add_option("--version", o.program_version, "print textclf-loadgen's version and exit")->expected(0, 1);
   app.add_option("--csv", o.csv, "CSV file holding the texts");
   app.add_option("--text-column", o.text_column, "CSV column with the texts")->capture_default_str();
   app.add_option("--label-column", o.label_column, "CSV column with the labels (for evaluate requests)");
   app.add_option("--text-file", o.text_file, "text file, one text per line (instead of --csv)");
   app.add_option("--batch-size", o.batch_size, "texts per request")->capture_default_str();
-  app.add_option("--concurrency", o.concurrency, "closed loop: requests in flight, comma-separated for a sweep")
+  app.add_option("--concurrency", o.concurrency_items,
+                 "closed loop: requests in flight; a sweep as a list (1,8,32) or a range (1:9:4 = 1,5,9; "
+                 "1:64:x2 = 1,2,4,...,64)")
       ->delimiter(',');
-  app.add_option("--rate", o.rates, "open loop: requests per second, comma-separated for a sweep")->delimiter(',');
+  app.add_option("--rate", o.rate_items,
+                 "open loop: requests per second; a sweep as a list (100,200) or a range (100:500:100; 50:800:x2)")
+      ->delimiter(',');
   app.add_option("--arrivals", o.arrivals_name, "open-loop arrivals: constant or poisson")->capture_default_str();
   app.add_option("--seed", o.seed, "seed of the Poisson arrivals and the request mix")->capture_default_str();
   app.add_option("--warmup", o.warmup_s, "seconds of load before measuring (excluded)")->capture_default_str();
@@ -40,7 +51,9 @@ void AddFlags(CLI::App& app, Options& o) {
   app.add_flag("--json", o.json, "one JSON object per step on stdout instead of the table");
   app.add_option("--csv-out", o.csv_out, "also write the steps to this CSV file");
   app.add_option("--plot", o.plot, "also draw latency percentiles against throughput to this SVG file");
-  app.add_option("--max-error-rate", o.max_error_rate, "exit 1 if a step's error fraction (0..1) exceeds this");
+  app.add_option("--max-error-rate", o.max_error_rate,
+                 "exit 1 if a step's error fraction (0..1) exceeds this (1 or a negative value: never)")
+      ->capture_default_str();
   app.add_option("--max-p99", o.max_p99_ms, "exit 1 if a step's p99 latency exceeds this many ms");
 }
 
@@ -77,6 +90,22 @@ MixWeights ParseMix(const std::string& text, std::string* error) {
 
 std::string Finalize(Options& o) {
   if (o.targets.empty()) return "--target: give at least one HOST:PORT";
+  if (!o.concurrency_items.empty()) {
+    absl::StatusOr<std::vector<double>> values = ExpandSweep(o.concurrency_items, "--concurrency");
+    if (!values.ok()) return std::string(values.status().message());
+    o.concurrency.clear();
+    for (double v : *values) {
+      if (v != std::floor(v) || v > std::numeric_limits<int>::max()) {
+        return "--concurrency values must be whole numbers; " + absl::StrCat(v) + " is not";
+      }
+      o.concurrency.push_back(static_cast<int>(v));
+    }
+  }
+  if (!o.rate_items.empty()) {
+    absl::StatusOr<std::vector<double>> values = ExpandSweep(o.rate_items, "--rate");
+    if (!values.ok()) return std::string(values.status().message());
+    o.rates = std::move(*values);
+  }
   if (o.connections_per_target < 1) return "--connections must be at least 1";
   if (!o.concurrency.empty() && !o.rates.empty()) return "give --concurrency (closed loop) or --rate (open loop), not both";
   if (o.concurrency.empty() && o.rates.empty()) o.concurrency = {1};

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "client/channel_security.h"
+
 namespace CLI {
 class App;
 }
@@ -22,8 +24,12 @@ struct MixWeights {
 struct Options {
   std::vector<std::string> targets = {"localhost:50051"};
   int connections_per_target = 1;
+  client::SecurityFlags security;  // TLS and the bearer token, as textclf takes them
   std::string model;
-  int64_t version = 0;
+  int64_t version = 0;  // --model-version
+  // --version: one empty string when given as a flag (print the program's version). It once named
+  // the model version, so a value here is refused rather than silently skipping the run.
+  std::vector<std::string> program_version;
   // Workload: a CSV column or one text per line of a text file.
   std::string csv;
   std::string text_column = "text";
@@ -31,6 +37,9 @@ struct Options {
   std::string text_file;
   int batch_size = 1;
   // Load: closed loop over concurrency levels, or open loop over rates (one step per value).
+  // The flags' items, numbers or ranges (sweep_values.h), become the values in Finalize.
+  std::vector<std::string> concurrency_items;
+  std::vector<std::string> rate_items;
   std::vector<int> concurrency;
   std::vector<double> rates;
   std::string arrivals_name = "constant";
@@ -52,7 +61,9 @@ struct Options {
   bool json = false;
   std::string csv_out;
   std::string plot;
-  double max_error_rate = -1;  // < 0: no gate
+  // A run whose errors exceed 1% of a step's requests is no measurement of the server's
+  // capacity, so it fails unless asked otherwise; < 0 (or 1): no gate.
+  double max_error_rate = 0.01;
   double max_p99_ms = -1;
 
   bool open_loop() const { return !rates.empty(); }

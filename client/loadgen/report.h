@@ -13,7 +13,7 @@
 
 namespace textclf::loadgen {
 
-// One object per step; the keys are listed in client/loadgen/README.md.
+// One object per step; the keys are listed in README.md, "Load testing".
 nlohmann::ordered_json StepToJson(const StepResult& step);
 
 void PrintTable(const std::vector<StepResult>& steps, std::ostream& out);
@@ -21,7 +21,8 @@ void PrintTable(const std::vector<StepResult>& steps, std::ostream& out);
 // A header line and one line per step, the same figures as the JSON.
 std::string StepsToCsv(const std::vector<StepResult>& steps);
 
-// A self-contained SVG: p50, p90 and p99 latency against throughput, one point per step.
+// A self-contained SVG: p50, p90 and p99 latency of successful requests (log scale) against
+// their throughput, one point per step, and a table of every step's numbers beside it.
 std::string LatencyThroughputSvg(const std::vector<StepResult>& steps, const std::string& title);
 
 absl::Status WriteTextFile(const std::string& path, const std::string& content);

@@ -7,14 +7,15 @@
 namespace textclf::loadgen {
 namespace {
 
-// The JSON keys, in column order; "errors" becomes "CODE=n;CODE=n".
+// The JSON keys, in column order; "errors" becomes "CODE=n;CODE=n". New columns go at the end,
+// so that scripts reading columns by position keep working.
 const std::vector<std::string>& Columns() {
   static const std::vector<std::string> columns = {
       "mode", "workload", "concurrency", "rate", "arrivals", "batch_size", "requests", "ok", "elapsed_s",
       "throughput_rps", "texts_per_s", "error_rate", "min_ms", "mean_ms", "p50_ms", "p90_ms", "p95_ms", "p99_ms",
       "p999_ms", "max_ms", "errors", "server_queue_ms_mean", "server_queue_ms_p50", "server_queue_ms_p99",
       "server_compute_ms_mean", "server_compute_ms_p50", "server_compute_ms_p99", "windows", "stable",
-      "interrupted"};
+      "interrupted", "answered_rps", "error_rps", "error_p50_ms", "error_p99_ms"};
   return columns;
 }
 

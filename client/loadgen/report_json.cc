@@ -30,6 +30,8 @@ nlohmann::ordered_json StepToJson(const StepResult& s) {
   j["throughput_rps"] = s.throughput_rps;
   j["texts_per_s"] = s.texts_per_s;
   j["error_rate"] = s.error_rate;
+  j["answered_rps"] = s.answered_rps;
+  j["error_rps"] = s.error_rps;
   j["min_ms"] = s.latency_ms.min;
   j["mean_ms"] = s.latency_ms.mean;
   j["p50_ms"] = s.latency_ms.p50;
@@ -38,6 +40,8 @@ nlohmann::ordered_json StepToJson(const StepResult& s) {
   j["p99_ms"] = s.latency_ms.p99;
   j["p999_ms"] = s.latency_ms.p999;
   j["max_ms"] = s.latency_ms.max;
+  j["error_p50_ms"] = s.error_latency_ms.p50;
+  j["error_p99_ms"] = s.error_latency_ms.p99;
   j["status_counts"] = nlohmann::ordered_json::object();
   j["errors"] = nlohmann::ordered_json::object();
   for (const auto& [name, count] : s.status_counts) {

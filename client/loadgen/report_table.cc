@@ -1,4 +1,6 @@
-// The human-readable table: one row per step, latencies in milliseconds.
+// The human-readable table: one row per step, latencies in milliseconds. Throughput and latency
+// are those of successful requests; errors get their own columns, so that a server refusing
+// half its load cannot look fast.
 #include "client/loadgen/report.h"
 #include "client/loadgen/gates.h"
 #include "client/table.h"
@@ -27,20 +29,26 @@ std::string Split(const std::optional<Distribution>& d) {
 }  // namespace
 
 void PrintTable(const std::vector<StepResult>& steps, std::ostream& out) {
-  client::Table table({"step", "requests", "req/s", "texts/s", "min", "p50", "p90", "p95", "p99", "p99.9", "max",
-                       "errors", "srv queue mean/p50/p99", "srv compute mean/p50/p99"});
+  client::Table table({"step", "requests", "ok req/s", "texts/s", "min", "p50", "p90", "p95", "p99", "p99.9", "max",
+                       "error %", "errors", "error p50/p99", "srv queue mean/p50/p99", "srv compute mean/p50/p99"});
   for (const StepResult& s : steps) {
     const Distribution& l = s.latency_ms;
     std::string name = StepName(s);
     if (s.interrupted) name += " (interrupted)";
     if (!s.stable && !s.interrupted) name += " (unstable)";
-    table.AddRow({name, std::to_string(s.requests), Fixed(s.throughput_rps, 1), Fixed(s.texts_per_s, 1),
-                  Fixed(l.min, 3), Fixed(l.p50, 3), Fixed(l.p90, 3), Fixed(l.p95, 3), Fixed(l.p99, 3),
-                  Fixed(l.p999, 3), Fixed(l.max, 3), Errors(s), Split(s.server_queue_ms),
-                  Split(s.server_compute_ms)});
+    // No successful request, no latency: "-" rather than zeros that read as instant answers.
+    auto ms = [&](double value) { return l.count > 0 ? Fixed(value, 3) : std::string("-"); };
+    table.AddRow({name, std::to_string(s.requests), Fixed(s.throughput_rps, 1), Fixed(s.texts_per_s, 1), ms(l.min),
+                  ms(l.p50), ms(l.p90), ms(l.p95), ms(l.p99), ms(l.p999), ms(l.max), Fixed(100 * s.error_rate, 2),
+                  Errors(s),
+                  s.error_latency_ms.count > 0
+                      ? Fixed(s.error_latency_ms.p50, 3) + "/" + Fixed(s.error_latency_ms.p99, 3)
+                      : "-",
+                  Split(s.server_queue_ms), Split(s.server_compute_ms)});
   }
   table.Print(out);
-  out << "latencies in ms, from the " << (steps.empty() || steps[0].mode == "closed" ? "send" : "scheduled send")
+  out << "ok req/s, texts/s and latencies count successful requests only; errors are counted apart\n"
+      << "latencies in ms, from the " << (steps.empty() || steps[0].mode == "closed" ? "send" : "scheduled send")
       << " time to the answer; srv: the server's own queue/compute split\n";
 }
 

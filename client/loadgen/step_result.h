@@ -1,5 +1,7 @@
 // What one step of a run measured: the figures every report (table, JSON, CSV, plot) and every
-// gate reads.
+// gate reads. Throughput and latency count successful requests only, as ghz does: a server that
+// refuses most requests at once (RESOURCE_EXHAUSTED in microseconds) would otherwise look faster
+// the more it refuses. Errors have their own count, rate and latency.
 #pragma once
 
 #include <cstdint>
@@ -24,10 +26,13 @@ struct StepResult {
   int64_t requests = 0;  // answered, whatever the status
   int64_t ok = 0;
   double elapsed_s = 0;
-  double throughput_rps = 0;  // every answered request per second
+  double throughput_rps = 0;  // successful requests per second
   double texts_per_s = 0;     // texts of successful requests per second
+  double answered_rps = 0;    // every answered request per second, errors included
+  double error_rps = 0;       // requests answered with an error per second
   double error_rate = 0;      // fraction of requests not OK
-  Distribution latency_ms;
+  Distribution latency_ms;        // successful requests only
+  Distribution error_latency_ms;  // requests answered with an error
   std::map<std::string, int64_t> status_counts;  // every status seen, OK included
   // The server's own split of successful Classify requests, when it reports one.
   std::optional<Distribution> server_queue_ms;

@@ -97,6 +97,10 @@ TEST_F(LoadRunTest, CountsAnUnknownModelAsNotFoundForEveryRequest) {
   EXPECT_THAT(r.status_counts, ElementsAre(Pair("NOT_FOUND", 120)));
   EXPECT_DOUBLE_EQ(r.error_rate, 1.0);
   EXPECT_EQ(r.texts_per_s, 0) << "failed requests scored no texts";
+  EXPECT_EQ(r.throughput_rps, 0) << "throughput counts successful requests only";
+  EXPECT_GT(r.answered_rps, 0);
+  EXPECT_EQ(r.latency_ms.count, 0u);
+  EXPECT_EQ(r.error_latency_ms.count, 120u);
 }
 
 TEST_F(LoadRunTest, OpenLoopHoldsTheRequestedRateWithinTenPercent) {

@@ -28,6 +28,22 @@ TEST(Options, ReadsCommaSeparatedTargetsAndConcurrencySweep) {
   EXPECT_FALSE(o.open_loop());
 }
 
+TEST(Options, ExpandsConcurrencyAndRateRanges) {
+  Options closed;
+  EXPECT_EQ(Parse({"--health", "--concurrency", "1:9:4,16:64:x2"}, &closed), "");
+  EXPECT_EQ(closed.concurrency, (std::vector<int>{1, 5, 9, 16, 32, 64}));
+  Options open;
+  EXPECT_EQ(Parse({"--health", "--rate", "100:300:100"}, &open), "");
+  EXPECT_EQ(open.rates, (std::vector<double>{100, 200, 300}));
+}
+
+TEST(Options, RefusesConcurrencyRangesThatAreNotWholeNumbers) {
+  Options o;
+  EXPECT_THAT(Parse({"--health", "--concurrency", "1:4:x1.5"}, &o), HasSubstr("whole numbers; 1.5"));
+  Options bad_range;
+  EXPECT_THAT(Parse({"--health", "--concurrency", "8:1:1"}, &bad_range), HasSubstr("--concurrency: \"8:1:1\""));
+}
+
 TEST(Options, DefaultsToOneRequestInFlight) {
   Options o;
   EXPECT_EQ(Parse({"--model", "m", "--text-file", "t.txt"}, &o), "");

@@ -11,6 +11,7 @@ namespace textclf::loadgen {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ::testing::SizeIs;
 
 StepResult Step(int concurrency, double rps, double p50, double p99, int64_t errors) {
@@ -38,7 +39,8 @@ TEST(StepToJson, HasEveryFieldScriptsRelyOn) {
   const nlohmann::ordered_json j = StepToJson(Step(8, 2000, 3, 9, 5));
   for (const char* key : {"mode", "concurrency", "requests", "throughput_rps", "texts_per_s", "p50_ms", "p90_ms",
                           "p95_ms", "p99_ms", "p999_ms", "max_ms", "min_ms", "errors", "status_counts",
-                          "server_queue_ms_mean", "server_compute_ms_mean", "server_compute_ms_p99"}) {
+                          "server_queue_ms_mean", "server_compute_ms_mean", "server_compute_ms_p99",
+                          "answered_rps", "error_rps", "error_p50_ms", "error_p99_ms"}) {
     EXPECT_TRUE(j.contains(key)) << key;
   }
   EXPECT_EQ(j["mode"], "closed");
@@ -68,6 +70,8 @@ TEST(StepsToCsv, WritesAHeaderAndOneLinePerStepWithTheErrorsInOneCell) {
   for (std::string line; std::getline(in, line);) lines.push_back(line);
   ASSERT_THAT(lines, SizeIs(3));
   EXPECT_THAT(lines[0], HasSubstr("mode,workload,concurrency,rate"));
+  EXPECT_THAT(lines[0], HasSubstr(",interrupted,answered_rps,error_rps,error_p50_ms,error_p99_ms"))
+      << "new columns come after the old ones";
   EXPECT_THAT(lines[2], HasSubstr("UNAVAILABLE=5"));
   const auto columns = [](const std::string& line) { return std::count(line.begin(), line.end(), ','); };
   EXPECT_EQ(columns(lines[1]), columns(lines[0]));
@@ -76,17 +80,49 @@ TEST(StepsToCsv, WritesAHeaderAndOneLinePerStepWithTheErrorsInOneCell) {
 
 TEST(LatencyThroughputSvg, DrawsThreePercentileLinesWithAxesTicksAndALegend) {
   const std::string svg =
-      LatencyThroughputSvg({Step(1, 500, 2, 4, 0), Step(8, 2000, 3, 9, 0), Step(32, 2600, 12, 40, 0)}, "a <title>");
+      LatencyThroughputSvg({Step(1, 500, 2, 4, 0), Step(8, 2000, 3, 9, 0), Step(32, 2600, 12, 40, 20)}, "a <title>");
   EXPECT_EQ(svg.rfind("<svg xmlns=\"http://www.w3.org/2000/svg\"", 0), 0u);
   EXPECT_THAT(svg, HasSubstr("</svg>"));
   EXPECT_EQ(std::count(svg.begin(), svg.end(), '\n') > 20, true);
   size_t polylines = 0;
   for (size_t at = svg.find("<polyline"); at != std::string::npos; at = svg.find("<polyline", at + 1)) ++polylines;
   EXPECT_EQ(polylines, 3u);
-  for (const char* text : {">p50<", ">p90<", ">p99<", "throughput (requests/s)", "latency (ms)", ">c=32<",
-                           ">3000<", ">40<", "a &lt;title&gt;"}) {
+  for (const char* text : {">p50<", ">p90<", ">p99<", "throughput (successful requests/s)", "latency (ms, log scale)",
+                           ">c=32<", ">3000<", "a &lt;title&gt;"}) {
     EXPECT_THAT(svg, HasSubstr(text));
   }
+}
+
+// Latency spans decades between a light and a saturated step: on a log axis from the decade
+// below the fastest point to the one above the slowest, with 1-2-5 ticks.
+TEST(LatencyThroughputSvg, PutsLatencyOnALogAxisThatFitsTheData) {
+  const std::string svg =
+      LatencyThroughputSvg({Step(1, 500, 0.3, 0.6, 0), Step(8, 2000, 3, 9, 0), Step(64, 2600, 120, 310, 0)}, "t");
+  for (const char* tick : {">0.1<", ">0.2<", ">0.5<", ">1<", ">10<", ">100<", ">1000<"}) {
+    EXPECT_THAT(svg, HasSubstr(tick)) << tick;
+  }
+  EXPECT_THAT(svg, Not(HasSubstr(">0.01<"))) << "no decade below the data";
+  EXPECT_THAT(svg, Not(HasSubstr(">10000<"))) << "no decade above it";
+}
+
+// Every step's numbers are on the page, not only in tooltips.
+TEST(LatencyThroughputSvg, WritesEveryStepsNumbersInATableBesideThePlot) {
+  const std::string svg =
+      LatencyThroughputSvg({Step(1, 500, 2, 4, 0), Step(8, 2000, 3, 9, 0), Step(32, 2600, 12, 40, 20)}, "t");
+  for (const char* text : {">concurrency 32<", ">2600<", ">12.0<", ">40.0<", ">2.0<", ">error %<", ">ok req/s<"}) {
+    EXPECT_THAT(svg, HasSubstr(text)) << text;
+  }
+}
+
+TEST(LatencyThroughputSvg, LeavesOutTheLatencyOfAStepWithoutSuccesses) {
+  StepResult failed = Step(64, 0, 0, 0, 1000);
+  failed.latency_ms = Distribution{};
+  const std::string svg = LatencyThroughputSvg({Step(1, 500, 2, 4, 0), failed}, "t");
+  EXPECT_THAT(svg, HasSubstr(">concurrency 64<"));
+  EXPECT_THAT(svg, HasSubstr(">100.0<")) << "its error share is in the table";
+  EXPECT_THAT(svg, Not(HasSubstr("nan")));
+  EXPECT_THAT(svg, Not(HasSubstr("inf")));
+  EXPECT_THAT(LatencyThroughputSvg({failed}, "t"), HasSubstr("no step had a successful request"));
 }
 
 TEST(GateFailures, PassesStepsWithinTheLimits) {
