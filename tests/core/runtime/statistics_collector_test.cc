@@ -29,6 +29,10 @@ TEST(StatisticsCollector, CountsRequestsBatchesAndFeedbackPerVersion) {
   stats.OnRequestDone(v1, absl::OkStatus(), 2, 0.004, 0.001, 0.002, confidences);
   stats.OnPending(v1, -1);
   stats.OnRequestDone(v1, absl::DeadlineExceededError("late"), 3, 0.05, 0, 0, {});
+  // Outcomes come from the RPC path, once per call, refusals included.
+  stats.OnRpcDone("Classify", "m", 1, absl::StatusCode::kOk, 0.004);
+  stats.OnRpcDone("Classify", "m", 1, absl::StatusCode::kDeadlineExceeded, 0.05);
+  stats.OnRpcDone("ListModels", "", 0, absl::StatusCode::kOk, 0.001);  // not a model's
   stats.OnFeedback(v1, true, 1.0);
   stats.OnFeedback(v1, false, 0.5);
   stats.OnBatch(v2, 8, 0.001);
@@ -48,6 +52,10 @@ TEST(StatisticsCollector, CountsRequestsBatchesAndFeedbackPerVersion) {
   EXPECT_DOUBLE_EQ(s.online_accuracy(), 0.5);
   EXPECT_NEAR(s.mean_confidence(), 0.8, 1e-6);
   EXPECT_EQ(stats.Snapshot("other").size(), 0u);
+  // A version's figures go with it.
+  stats.OnModelUnloaded(v1);
+  ASSERT_EQ(stats.Snapshot("m").size(), 1u);
+  EXPECT_EQ(stats.Snapshot("m")[0].version(), 2);
 }
 
 }  // namespace
