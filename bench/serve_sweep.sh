@@ -52,7 +52,7 @@ echo "serve_sweep: server on $target, $(nproc) CPUs; training Zest on clickbait"
   --text-column headline --label-column clickbait --quiet >&2
 
 run() { "$loadgen" --target "$target" --concurrency "$concurrency" --duration "$duration" --warmup "$warmup" \
-  --timeout 30 --json "$@"; }
+  --timeout 30 --max-error-rate 1 --json "$@"; }
 results="$work/results.jsonl"
 echo "serve_sweep: health-check ceiling" >&2
 run --health | tee -a "$results"

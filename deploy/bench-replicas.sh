@@ -66,6 +66,6 @@ for batch in $batches; do
     targets="$(IFS=,; echo "${addresses[*]:0:$n}")"
     nice -n "$niceness" "$loadgen" --target "$targets" --model clickbait --csv "$csv" --text-column headline \
       --batch-size "$batch" --concurrency "$concurrency" --duration "$duration" --warmup "$warmup" \
-      --timeout 30 --json | sed "s/^{/{\"replicas\":$n,/"
+      --timeout 30 --max-error-rate 1 --json | sed "s/^{/{\"replicas\":$n,/"
   done
 done
