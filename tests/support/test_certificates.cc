@@ -85,15 +85,15 @@ TestCa::~TestCa() {
   X509_free(static_cast<X509*>(cert_));
 }
 
-PemPair TestCa::Issue(const std::string& common_name, bool server) const {
+PemPair TestCa::Issue(const std::string& common_name, const std::string& server_alt_names) const {
   X509* ca = static_cast<X509*>(cert_);
   EVP_PKEY* key = NewKey();
   X509* cert = NewCertificate(key, common_name);
   X509_set_issuer_name(cert, X509_get_subject_name(ca));
   AddExtension(cert, ca, NID_basic_constraints, "critical,CA:FALSE");
   AddExtension(cert, ca, NID_authority_key_identifier, "keyid:always");
-  if (server) {
-    AddExtension(cert, ca, NID_subject_alt_name, "DNS:localhost,IP:127.0.0.1");
+  if (!server_alt_names.empty()) {
+    AddExtension(cert, ca, NID_subject_alt_name, server_alt_names.c_str());
     AddExtension(cert, ca, NID_ext_key_usage, "serverAuth");
   } else {
     AddExtension(cert, ca, NID_ext_key_usage, "clientAuth");
@@ -105,8 +105,8 @@ PemPair TestCa::Issue(const std::string& common_name, bool server) const {
   return out;
 }
 
-PemPair TestCa::Server() const { return Issue("localhost", true); }
-PemPair TestCa::Client(const std::string& common_name) const { return Issue(common_name, false); }
+PemPair TestCa::Server(const std::string& subject_alt_names) const { return Issue("localhost", subject_alt_names); }
+PemPair TestCa::Client(const std::string& common_name) const { return Issue(common_name, ""); }
 
 void WriteTestFile(const std::filesystem::path& path, const std::string& content) {
   // Written beside and renamed over, as a Secret update swaps files: a reader never sees half.

@@ -22,13 +22,14 @@ class TestCa {
   TestCa& operator=(const TestCa&) = delete;
 
   const std::string& certificate() const { return ca_.certificate; }
-  // A server certificate for DNS localhost and IP 127.0.0.1.
-  PemPair Server() const;
+  // A server certificate for `subject_alt_names` (OpenSSL's syntax), by default DNS localhost and
+  // IP 127.0.0.1.
+  PemPair Server(const std::string& subject_alt_names = "DNS:localhost,IP:127.0.0.1") const;
   // A client certificate whose subject's common name is `common_name`.
   PemPair Client(const std::string& common_name) const;
 
  private:
-  PemPair Issue(const std::string& common_name, bool server) const;
+  PemPair Issue(const std::string& common_name, const std::string& server_alt_names) const;
   PemPair ca_;
   void* key_ = nullptr;   // EVP_PKEY of the CA
   void* cert_ = nullptr;  // X509 of the CA
