@@ -8,7 +8,6 @@
 #include <vector>
 
 #include "core/common/files.h"
-#include "core/common/stopwatch.h"
 #include "tests/support/test_support.h"
 
 namespace textclf::data {
@@ -202,7 +201,9 @@ TEST(CsvReader, ReportsAMissingFileAsNotFound) {
 
 // Several megabytes of quoted fields with doubled quotes and line breaks: fields and line
 // numbers must survive the reader's chunk boundaries, and reading must stay fast.
-TEST(CsvReader, ReadsFourMegabytesAcrossChunkBoundariesQuickly) {
+// Speed belongs to the benchmarks (a timed assertion fails under the sanitizers and on a busy
+// machine); this checks that records split across the reader's chunks come out whole.
+TEST(CsvReader, ReadsFourMegabytesAcrossChunkBoundaries) {
   testing::TempDir dir;
   const auto path = dir.path() / "big.csv";
   std::string csv = "id,text,label\n";
@@ -219,7 +220,6 @@ TEST(CsvReader, ReadsFourMegabytesAcrossChunkBoundariesQuickly) {
   }
   ASSERT_TRUE(WriteFileDurably(path, csv).ok());
 
-  Stopwatch watch;
   auto reader = CsvReader::Open(path);
   ASSERT_TRUE(reader.ok());
   ASSERT_TRUE(reader->ReadHeader().ok());
@@ -230,9 +230,7 @@ TEST(CsvReader, ReadsFourMegabytesAcrossChunkBoundariesQuickly) {
     ASSERT_EQ(reader->record_line(), static_cast<int64_t>(2 + 2 * n));
     ++n;
   }
-  const double seconds = watch.seconds();
   EXPECT_EQ(n, expected.size());
-  EXPECT_LT(seconds, 0.1) << "reading " << csv.size() << " bytes took " << seconds << " s";
 }
 
 }  // namespace
