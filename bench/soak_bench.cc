@@ -8,7 +8,6 @@
 
 #include <atomic>
 #include <chrono>
-#include <fstream>
 #include <iostream>
 #include <map>
 #include <mutex>
@@ -20,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bench/bench_datasets.h"
+#include "bench/process_footprint.h"
 #include "core/data/data_dir.h"
 #include "server/server.h"
 #include "textclf/v1/service.grpc.pb.h"
@@ -85,19 +85,6 @@ class Tally {
   int64_t unexpected_ = 0;
   std::vector<std::string> examples_;
 };
-
-// VmRSS (MiB) and Threads of this process, from /proc/self/status.
-std::pair<double, int> ProcessFootprint() {
-  std::ifstream in("/proc/self/status");
-  std::string key;
-  double rss_kb = 0;
-  int threads = 0;
-  while (in >> key) {
-    if (key == "VmRSS:") in >> rss_kb;
-    if (key == "Threads:") in >> threads;
-  }
-  return {rss_kb / 1024.0, threads};
-}
 
 std::chrono::system_clock::time_point Deadline(double seconds) {
   return std::chrono::system_clock::now() + std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000));
@@ -288,7 +275,9 @@ int Run(const Options& o) {
   int threads_first = 0, threads_max = 0, threads_last = 0;
   while (Clock::now() < end) {
     std::this_thread::sleep_for(std::chrono::seconds(1));
-    auto [rss, count] = ProcessFootprint();
+    const Footprint footprint = ProcessFootprint();
+    const double rss = footprint.resident_mib;
+    const int count = footprint.threads;
     if (Clock::now() < warm) continue;
     if (rss_first == 0) {
       rss_first = rss;

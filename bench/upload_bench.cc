@@ -6,13 +6,13 @@
 #include <grpcpp/grpcpp.h>
 
 #include <atomic>
-#include <fstream>
 #include <iostream>
 #include <thread>
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include "bench/process_footprint.h"
 #include "server/server.h"
 #include "textclf/v1/service.grpc.pb.h"
 
@@ -26,18 +26,7 @@ struct Options {
   int batch = 10000;
 };
 
-double ResidentMiB() {
-  std::ifstream in("/proc/self/status");
-  std::string key;
-  double kb = 0;
-  while (in >> key) {
-    if (key == "VmRSS:") {
-      in >> kb;
-      break;
-    }
-  }
-  return kb / 1024.0;
-}
+double ResidentMiB() { return ProcessFootprint().resident_mib; }
 
 int Run(const Options& o) {
   const auto root = std::filesystem::temp_directory_path() / ("textclf-upload-" + std::to_string(::getpid()));

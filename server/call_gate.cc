@@ -48,7 +48,7 @@ class CallTracker final : public grpc::experimental::Interceptor {
       record_.method = std::string(method.substr(kServicePrefix.size()));
     }
   }
-  ~CallTracker() override { gate_->CallEnded(context_, record_); }
+  ~CallTracker() override { gate_->CallEnded(context_); }
 
   void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
     using grpc::experimental::InterceptionHookPoints;
@@ -71,6 +71,7 @@ class CallTracker final : public grpc::experimental::Interceptor {
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS)) {
       record_.has_status = true;
       record_.code = methods->GetSendStatus().error_code();
+      gate_->CallAnswered(record_);
     }
     methods->Proceed();
   }
@@ -129,11 +130,12 @@ bool CallGate::CloseAndWait(std::chrono::system_clock::time_point deadline) {
   return idle_.wait_until(lock, deadline, [this] { return running_ == 0; });
 }
 
-void CallGate::CallEnded(const grpc::ServerContextBase* context, const CallRecord& record) {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (admitted_.erase(context) > 0 && --running_ == 0) idle_.notify_all();
-  }
+void CallGate::CallEnded(const grpc::ServerContextBase* context) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (admitted_.erase(context) > 0 && --running_ == 0) idle_.notify_all();
+}
+
+void CallGate::CallAnswered(const CallRecord& record) {
   if (record.method.empty() || !record.has_status) return;
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - record.started).count();
   // Only names of models this server has become labels: a client's made-up name would otherwise

@@ -71,9 +71,12 @@ class CallGate final : public v1::Classifier::WithCallbackMethod_Classify<v1::Cl
   // Closes the gate and waits, up to `deadline`, until no call that passed it still runs; true
   // when none does.
   bool CloseAndWait(std::chrono::system_clock::time_point deadline);
-  // Every call's end (see CallTracker): counts it out of the running calls if it was admitted,
-  // and reports its outcome, refusals included, to the observer and the log.
-  void CallEnded(const grpc::ServerContextBase* context, const CallRecord& record);
+  // A call's status is about to be sent (see CallTracker): reports its outcome, refusals
+  // included, to the observer and the log. Counting here, not when the call is destroyed, means
+  // a client that holds its answer also sees it counted.
+  void CallAnswered(const CallRecord& record);
+  // A call is gone: counts it out of the running calls if it was admitted.
+  void CallEnded(const grpc::ServerContextBase* context);
 
   grpc::ServerUnaryReactor* Classify(grpc::CallbackServerContext* context, const v1::ClassifyRequest* request,
                                      v1::ClassifyResponse* response) override;

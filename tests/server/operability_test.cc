@@ -70,32 +70,27 @@ std::vector<PromSample> ParseExposition(const std::string& text) {
   return samples;
 }
 
-// The sum of the samples named `name` whose labels include every pair of `labels`.
+// Whether `s` is named `name` and has every label of `labels`.
+bool Matches(const PromSample& s, const std::string& name, const std::map<std::string, std::string>& labels) {
+  if (s.name != name) return false;
+  for (const auto& [k, v] : labels) {
+    auto it = s.labels.find(k);
+    if (it == s.labels.end() || it->second != v) return false;
+  }
+  return true;
+}
+
 double Sum(const std::vector<PromSample>& samples, const std::string& name,
            const std::map<std::string, std::string>& labels = {}) {
   double total = 0;
-  for (const PromSample& s : samples) {
-    if (s.name != name) continue;
-    bool match = true;
-    for (const auto& [k, v] : labels) {
-      auto it = s.labels.find(k);
-      match = match && it != s.labels.end() && it->second == v;
-    }
-    if (match) total += s.value;
-  }
+  for (const PromSample& s : samples) total += Matches(s, name, labels) ? s.value : 0;
   return total;
 }
 
 bool Has(const std::vector<PromSample>& samples, const std::string& name,
          const std::map<std::string, std::string>& labels = {}) {
   for (const PromSample& s : samples) {
-    if (s.name != name) continue;
-    bool match = true;
-    for (const auto& [k, v] : labels) {
-      auto it = s.labels.find(k);
-      match = match && it != s.labels.end() && it->second == v;
-    }
-    if (match) return true;
+    if (Matches(s, name, labels)) return true;
   }
   return false;
 }
