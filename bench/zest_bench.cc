@@ -20,6 +20,7 @@
 #include "core/common/thread_pool.h"
 #include "core/data/data_dir.h"
 #include "core/eval/metrics_accumulator.h"
+#include "core/families/families.h"
 #include "core/jobs/training_job.h"
 #include "core/registry/model_manager.h"
 #include "core/zest/zest_model.h"
@@ -140,7 +141,7 @@ int RunInProcess(const Options& o, const data::Dataset& d, const v1::ModelConfig
   if (auto s = repository.Initialize(); !s.ok()) return (std::cerr << s.message() << "\n", 1);
   v1::VersionPolicy policy;
   policy.set_latest(1);
-  registry::ModelManager models(&repository, policy);
+  registry::ModelManager models(&repository, &BuiltInFamilies(), policy);
   std::unique_ptr<ThreadPool> pool = o.threads == 1 ? nullptr : std::make_unique<ThreadPool>(o.threads - 1);
   TrainingSet data;
   data.classes = d.classes;

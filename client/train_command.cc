@@ -90,7 +90,6 @@ int RunTrain(const TrainOptions& o) {
       return ReportInputError(std::string(s.message()));
     }
   }
-  const bool unlabeled = *family == v1::XCLASS || *family == v1::ENCODER_MLM;
   Examples data, eval_data;
   if (!o.idx_images.empty()) {
     auto read = textclf::data::ReadIdxExamples(o.idx_images, o.idx_labels, 0, o.idx_limit, o.class_names);
@@ -105,9 +104,8 @@ int RunTrain(const TrainOptions& o) {
     if (o.csv.empty() || o.text_columns.empty()) {
       return ReportInputError("give the data with --csv FILE --text-column COL (or --idx-images for images)");
     }
-    if (o.label_column.empty() && !unlabeled) {
-      return ReportInputError("--label-column is required for this family");
-    }
+    // Without --label-column the texts go unlabeled; the server knows which families take that
+    // (xclass, encoder_mlm) and refuses the rest.
     auto read = data::ReadLabeledCsv(o.csv, o.text_columns, o.label_column);
     if (!read.ok()) return ReportInputError(std::string(read.status().message()));
     data.texts = std::move(*read);
@@ -155,6 +153,11 @@ int RunTrain(const TrainOptions& o) {
   }
   bar.Finish();
   grpc::Status status = stream->Finish();
+  if (!status.ok() && status.error_code() == grpc::StatusCode::INVALID_ARGUMENT && o.label_column.empty() &&
+      o.idx_images.empty() && status.error_message().find("has no label") != std::string::npos) {
+    status = grpc::Status(status.error_code(),
+                          status.error_message() + " (this family trains on labelled texts: give --label-column)");
+  }
   if (!status.ok()) return connection->ReportError(status);
   if (!got_result) return ReportRpcError(grpc::Status(grpc::StatusCode::INTERNAL, "the server sent no result"));
   if (o.json) {

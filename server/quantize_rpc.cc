@@ -5,8 +5,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "core/cnn/post_training_quantizer.h"
 #include "core/cnn/quantize_options.h"
+#include "core/common/status_macros.h"
+#include "core/model/family.h"
 #include "core/model/family_names.h"
 #include "core/model/input_validation.h"
 #include "core/registry/repository.h"
@@ -28,8 +29,8 @@ struct QuantizeExamples {
   std::vector<v1::Example> calibration, eval;
   std::vector<int> calibration_labels, eval_labels;
 
-  cnn::QuantizationData Inputs() const {
-    cnn::QuantizationData data;
+  QuantizationData Inputs() const {
+    QuantizationData data;
     auto add = [](const std::vector<v1::Example>& from, std::vector<ModelInput>* to) {
       for (const v1::Example& e : from) to->push_back(e.has_tensor() ? ModelInput{{}, &e.tensor()} : ModelInput{e.text(), nullptr});
     };
@@ -41,11 +42,21 @@ struct QuantizeExamples {
   }
 };
 
+// "text_cnn, image_cnn": the families Quantize applies to, for messages.
+std::string QuantizableNames(const FamilyTable& families) {
+  std::vector<std::string> names;
+  for (const FamilyDescriptor* f : families.all()) {
+    if (f->quantize != nullptr) names.emplace_back(f->name);
+  }
+  return absl::StrJoin(names, ", ");
+}
+
 // The source model version and its manifest; FAILED_PRECONDITION for families Quantize does not
 // apply to. Version 0 picks the latest float version: quantizing publishes new versions of the
 // same model by default, and a second Quantize call should start from the float model again
 // (an explicitly named quantized version is refused by the quantizer, naming its float source).
-absl::StatusOr<v1::Manifest> SourceManifest(registry::Repository& repository, const v1::QuantizeStart& start) {
+absl::StatusOr<v1::Manifest> SourceManifest(const FamilyTable& families, registry::Repository& repository,
+                                            const v1::QuantizeStart& start) {
   int64_t version = start.version();
   if (version == 0) {
     auto versions = repository.ListVersions(start.model());
@@ -62,9 +73,10 @@ absl::StatusOr<v1::Manifest> SourceManifest(registry::Repository& repository, co
   }
   auto manifest = repository.ReadManifest(start.model(), version);
   if (!manifest.ok()) return manifest.status();
-  if (manifest->family() != v1::TEXT_CNN && manifest->family() != v1::IMAGE_CNN) {
-    return absl::FailedPreconditionError(absl::StrCat("Quantize applies to the CNN families (text_cnn, image_cnn); ",
-                                                      start.model(), " is a ", std::string(FamilyName(manifest->family())), " model"));
+  ASSIGN_OR_RETURN(const FamilyDescriptor* family, families.Find(manifest->family()));
+  if (family->quantize == nullptr) {
+    return absl::FailedPreconditionError(absl::StrCat("Quantize applies to the ", QuantizableNames(families),
+                                                      " families; ", start.model(), " is a ", std::string(family->name), " model"));
   }
   // A target model of another family would mix families across its versions.
   auto target_versions = repository.ListVersions(start.target_model());
@@ -78,9 +90,10 @@ absl::StatusOr<v1::Manifest> SourceManifest(registry::Repository& repository, co
   return manifest;
 }
 
-absl::Status AddExamples(const v1::ExampleBatch& batch, const Model& model, const v1::ServerLimits& limits,
-                         int64_t* seen, int64_t* bytes, UploadBudget::Account& account, QuantizeExamples* out) {
-  const bool tensors = model.manifest().family() == v1::IMAGE_CNN;
+absl::Status AddExamples(const v1::ExampleBatch& batch, const Model& model, const ExampleRules& rules,
+                         const v1::ServerLimits& limits, int64_t* seen, int64_t* bytes, UploadBudget::Account& account,
+                         QuantizeExamples* out) {
+  const bool tensors = rules.tensors;
   for (const v1::Example& example : batch.examples()) {
     ++*seen;
     const std::string what = absl::StrCat("example ", *seen);
@@ -118,7 +131,8 @@ absl::Status AddExamples(const v1::ExampleBatch& batch, const Model& model, cons
 }
 
 // Runs the quantization and publishes every variant, or none.
-absl::StatusOr<QuantizeOutcome> RunQuantizeJob(const v1::QuantizeStart& start, const Model& source,
+absl::StatusOr<QuantizeOutcome> RunQuantizeJob(const FamilyDescriptor& family, const v1::QuantizeStart& start,
+                                               const Model& source,
                                                const QuantizeExamples& examples, registry::ModelManager& models,
                                                const CancellationToken& cancel, const ProgressFn& progress) {
   registry::Repository& repository = models.repository();
@@ -130,7 +144,7 @@ absl::StatusOr<QuantizeOutcome> RunQuantizeJob(const v1::QuantizeStart& start, c
       for (const auto& d : dirs) repo.DiscardStagingDir(d);
     }
   } cleanup{repository, staging};
-  cnn::QuantizationContext ctx;
+  QuantizationContext ctx;
   ctx.cancel = &cancel;
   ctx.progress = progress;
   ctx.new_output_dir = [&]() -> absl::StatusOr<std::filesystem::path> {
@@ -138,8 +152,8 @@ absl::StatusOr<QuantizeOutcome> RunQuantizeJob(const v1::QuantizeStart& start, c
     if (dir.ok()) staging.push_back(*dir);
     return dir;
   };
-  const cnn::QuantizationData data = examples.Inputs();
-  auto result = cnn::QuantizeCnn(source, start, data, ctx);
+  const QuantizationData data = examples.Inputs();
+  auto result = family.quantize(source, start, data, ctx);
   if (!result.ok()) return result.status();
   if (absl::Status s = cancel.Check(); !s.ok()) return s;
 
@@ -147,7 +161,7 @@ absl::StatusOr<QuantizeOutcome> RunQuantizeJob(const v1::QuantizeStart& start, c
   outcome.report = std::move(result->report);
   progress("publish", 0.96, absl::StrCat("publishing ", result->variants.size(), " version(s) of ", start.target_model()));
   for (size_t v = 0; v < result->variants.size(); ++v) {
-    cnn::QuantizedVariant& variant = result->variants[v];
+    QuantizedVariant& variant = result->variants[v];
     auto published = repository.Publish(variant.dir, start.target_model(), std::move(variant.manifest));
     if (!published.ok()) {
       // All or nothing: take back the variants already published.
@@ -186,8 +200,9 @@ grpc::Status ClassifierService::Quantize(grpc::ServerContext* context,
   if (absl::Status s = registry::ValidateModelName(start.target_model()); !s.ok()) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, absl::StrCat("target_model: ", std::string(s.message())));
   }
-  auto manifest = SourceManifest(deps_.models->repository(), start);
+  auto manifest = SourceManifest(*deps_.families, deps_.models->repository(), start);
   if (!manifest.ok()) return ToGrpcStatus(manifest.status());
+  const FamilyDescriptor* family = *deps_.families->Find(manifest->family());  // SourceManifest found it
   // The job's place before the source model is loaded and any example read (see Train).
   absl::StatusOr<JobPool::Slot> slot = deps_.jobs->Reserve("quantize");
   if (!slot.ok()) return ToGrpcStatus(slot.status());
@@ -203,7 +218,7 @@ grpc::Status ClassifierService::Quantize(grpc::ServerContext* context,
     if (request.has_start()) {
       return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "QuantizeStart may only be the first message");
     }
-    if (absl::Status s = AddExamples(request.batch(), **source, deps_.limits, &seen, &bytes, *account, examples.get());
+    if (absl::Status s = AddExamples(request.batch(), **source, family->examples, deps_.limits, &seen, &bytes, *account, examples.get());
         !s.ok()) {
       return ToGrpcStatus(s);
     }
@@ -224,7 +239,7 @@ grpc::Status ClassifierService::Quantize(grpc::ServerContext* context,
       *deps_.jobs, std::move(*slot), JobLabel{"quantize", start.target_model(), ThisCall().caller}, *context, *stream,
       [=](const CancellationToken& cancel, const ProgressFn& progress) {
         (void)account;  // held until the job is done with the examples
-        return RunQuantizeJob(start, *model, *examples, *models, cancel, progress);
+        return RunQuantizeJob(*family, start, *model, *examples, *models, cancel, progress);
       });
   const bool client_gone = ran.client_gone;
   absl::StatusOr<QuantizeOutcome>& outcome = ran.outcome;

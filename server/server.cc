@@ -17,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/common/status_macros.h"
 #include "core/common/thread_pool.h"
+#include "core/families/families.h"
 #include "core/jobs/job_pool.h"
 #include "core/jobs/upload_budget.h"
 #include "core/registry/model_manager.h"
@@ -140,10 +141,12 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(v1::ServerConfig config, S
   const int threads = config.threads() > 0 ? config.threads() : ThreadPool::HardwareThreads();
   server->cpu_pool_ = std::make_unique<ThreadPool>(std::max(1, threads - 1));
   std::map<std::string, v1::ModelConfig> overrides(config.model_overrides().begin(), config.model_overrides().end());
+  // The composition root: the one place that knows which families there are.
+  const FamilyTable* families = options.families != nullptr ? options.families : &BuiltInFamilies();
   server->runtime_ = std::make_unique<runtime::InferenceRuntime>(
-      server->cpu_pool_.get(), server->observers_.get(), std::move(overrides), torch_support::CudaDeviceCount(),
+      families, server->cpu_pool_.get(), server->observers_.get(), std::move(overrides), torch_support::CudaDeviceCount(),
       &torch_support::MakeDeviceContext);
-  server->models_ = std::make_unique<registry::ModelManager>(server->repository_.get(), config.version_policy(),
+  server->models_ = std::make_unique<registry::ModelManager>(server->repository_.get(), families, config.version_policy(),
                                                              server->runtime_.get());
   server->models_->ApplyPolicyToAll(&server->load_failures_);
   for (const std::string& failure : server->load_failures_) logging::Warning("model_not_loaded", {{"message", failure}});
@@ -161,6 +164,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(v1::ServerConfig config, S
       config.limits().max_concurrent_jobs(), config.limits().max_queued_jobs(),
       [observers](const std::string& kind, int running) { observers->OnJobsRunning(kind, running); });
   ServiceDeps deps;
+  deps.families = families;
   deps.models = server->models_.get();
   deps.runtime = server->runtime_.get();
   deps.cpu_pool = server->cpu_pool_.get();

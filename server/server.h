@@ -15,6 +15,7 @@ class Server;
 }
 
 namespace textclf {
+class FamilyTable;
 class JobPool;
 class ThreadPool;
 class UploadBudget;
@@ -44,6 +45,9 @@ struct ServeOptions {
   // Time calls still running on an aged connection get before it is cut; 0: as long as they
   // need (a Train stream lasts the whole training).
   double max_connection_age_grace_s = 0;
+  // The model families this server trains and serves; null: every family built in
+  // (core/families). Tests add a family of their own here.
+  const FamilyTable* families = nullptr;
 };
 
 class Authorizer;

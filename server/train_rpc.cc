@@ -3,8 +3,6 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
-#include "core/families/families.h"
-#include "core/families/job_memory.h"
 #include "core/jobs/training_job.h"
 #include "core/jobs/training_set_builder.h"
 #include "core/registry/repository.h"
@@ -17,22 +15,15 @@
 namespace textclf::server {
 namespace {
 
-absl::Status ValidateStart(const v1::TrainStart& start) {
+absl::StatusOr<const FamilyDescriptor*> ValidateStart(const FamilyTable& families, const v1::TrainStart& start) {
   if (absl::Status s = registry::ValidateModelName(start.model()); !s.ok()) return s;
-  auto family = FindFamily(start.family());
+  auto family = families.Find(start.family());
   if (!family.ok()) return family.status();
   const auto config_case = start.config().family_config_case();
-  const bool matches = config_case == v1::ModelConfig::FAMILY_CONFIG_NOT_SET ||
-                       (start.family() == v1::ZEST && config_case == v1::ModelConfig::kZest) ||
-                       (start.family() == v1::XCLASS && config_case == v1::ModelConfig::kXclass) ||
-                       (start.family() == v1::TEXT_CNN && config_case == v1::ModelConfig::kTextCnn) ||
-                       (start.family() == v1::IMAGE_CNN && config_case == v1::ModelConfig::kImageCnn) ||
-                       (start.family() == v1::ENCODER_MLM && config_case == v1::ModelConfig::kEncoder);
-  if (!matches) {
-    return absl::InvalidArgumentError(absl::StrCat("the config is for another family than ",
-                                                   std::string(FamilyName(start.family()))));
+  if (config_case != v1::ModelConfig::FAMILY_CONFIG_NOT_SET && config_case != (*family)->config_case) {
+    return absl::InvalidArgumentError(absl::StrCat("the config is for another family than ", std::string((*family)->name)));
   }
-  return absl::OkStatus();
+  return family;
 }
 
 }  // namespace
@@ -50,9 +41,10 @@ grpc::Status ClassifierService::Train(grpc::ServerContext* context,
   }
   v1::TrainStart start = request.start();
   NoteTarget(start.model());
-  if (absl::Status s = ValidateStart(start); !s.ok()) return ToGrpcStatus(s);
+  absl::StatusOr<const FamilyDescriptor*> family = ValidateStart(*deps_.families, start);
+  if (!family.ok()) return ToGrpcStatus(family.status());
   if (absl::Status s = ResolveImportPaths(deps_.import_dir, start.mutable_config()); !s.ok()) return ToGrpcStatus(s);
-  if (absl::Status s = CheckJobMemory(start.family(), start.config(), deps_.limits.max_job_memory_bytes()); !s.ok()) {
+  if (absl::Status s = CheckTrainingMemory(**family, start.config(), deps_.limits.max_job_memory_bytes()); !s.ok()) {
     return ToGrpcStatus(s);
   }
   // The job's place is taken before any example is read: a busy server refuses the upload at
@@ -66,7 +58,7 @@ grpc::Status ClassifierService::Train(grpc::ServerContext* context,
   // The examples' memory stays charged until the job is done with them.
   auto account = std::make_shared<UploadBudget::Account>(deps_.uploads);
   TrainingSetBuilder builder(std::vector<std::string>(start.class_names().begin(), start.class_names().end()),
-                             limits, RulesFor(start.family()), account.get());
+                             limits, (*family)->examples, account.get());
   while (stream->Read(&request)) {
     watch->Touch();
     if (request.has_start()) {

@@ -1,13 +1,12 @@
-// Entry points of the CNN families for the family table (core/families).
+// The descriptors of the CNN families (core/model/family.h): TEXT_CNN on tokenized texts and
+// IMAGE_CNN (a CIFAR ResNet) on image tensors, both trained by libtorch and both quantizable.
 #pragma once
 
-namespace textclf {
-struct FamilyOps;
-}
+#include "core/model/family.h"
 
 namespace textclf::cnn {
 
-const FamilyOps* TextCnnFamily();
-const FamilyOps* ImageCnnFamily();
+const FamilyDescriptor* TextCnnFamily();
+const FamilyDescriptor* ImageCnnFamily();
 
 }  // namespace textclf::cnn

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "core/model/family.h"
 #include "core/model/model.h"
 #include "core/model/training.h"
 #include "textclf/v1/cnn.pb.h"
@@ -18,32 +19,11 @@
 
 namespace textclf::cnn {
 
-// Validated inputs of the source model with class-index labels. Without EVAL examples the
-// report evaluates on the calibration examples.
-struct QuantizationData {
-  std::vector<ModelInput> calibration;
-  std::vector<int> calibration_labels;
-  std::vector<ModelInput> eval;
-  std::vector<int> eval_labels;
-};
-
-struct QuantizedVariant {
-  int weight_bits = 0;
-  std::filesystem::path dir;  // the variant's files
-  v1::Manifest manifest;      // family part, for the registry to publish
-};
-
-struct QuantizationResult {
-  std::vector<QuantizedVariant> variants;  // in the order of start.weight_bits
-  v1::QuantizeReport report;               // variants' model and version left for the publisher
-};
-
-struct QuantizationContext {
-  const CancellationToken* cancel = nullptr;
-  ProgressFn progress = [](std::string_view, double, std::string_view) {};
-  // An empty folder for one variant's files.
-  std::function<absl::StatusOr<std::filesystem::path>()> new_output_dir;
-};
+// The data, context and result types are the family interface's (core/model/family.h).
+using textclf::QuantizationContext;
+using textclf::QuantizationData;
+using textclf::QuantizationResult;
+using textclf::QuantizedVariant;
 
 // `source` must be a float TEXT_CNN or IMAGE_CNN model; `start` resolved by ResolveQuantizeStart.
 absl::StatusOr<QuantizationResult> QuantizeCnn(const Model& source, const v1::QuantizeStart& start,

@@ -7,7 +7,6 @@
 #include "core/encoder/encoder_config.h"
 #include "core/encoder/mlm_pretrainer.h"
 #include "core/encoder/safetensors.h"
-#include "core/families/families.h"
 
 namespace textclf::encoder {
 namespace {
@@ -65,10 +64,43 @@ absl::StatusOr<v1::Manifest> TrainEncoder(const v1::TrainStart& start, const Tra
   return manifest;
 }
 
-const FamilyOps kEncoderMlm = {v1::ENCODER_MLM, &LoadEncoder, &TrainEncoder};
+// BERT's WordPiece vocabulary, the size of the default encoder's embedding table.
+constexpr double kBertVocabulary = 30522;
+
+FamilyDescriptor Describe() {
+  FamilyDescriptor d;
+  d.id = v1::ENCODER_MLM;
+  d.name = "encoder_mlm";
+  d.config_case = v1::ModelConfig::kEncoder;
+  d.examples = {.tensors = false, .labels_required = false, .classes_required = false};
+  d.serving = {.prefers_gpu = true, .max_batch_size = 64, .max_queue_delay_us = 2000};
+  d.load = &LoadEncoder;
+  d.train = &TrainEncoder;
+  d.training_memory_bytes = [](const v1::ModelConfig& config) { return EncoderTrainingBytes(config.encoder()); };
+  return d;
+}
 
 }  // namespace
 
-const FamilyOps* EncoderMlmFamily() { return &kEncoderMlm; }
+double EncoderTrainingBytes(const v1::EncoderConfig& config) {
+  auto resolved = ResolveEncoderConfig(config);
+  if (!resolved.ok()) return 0;
+  const double hidden = resolved->hidden_size();
+  const double layers = resolved->layers();
+  const double length = resolved->max_length();
+  const double batch = resolved->batch_size();
+  const double intermediate = resolved->intermediate_size();
+  const double parameters = kBertVocabulary * hidden + layers * (4 * hidden * hidden + 2 * hidden * intermediate);
+  // Per layer: the hidden states and projections, the feed-forward's inner states and the
+  // attention matrices of every head.
+  const double activations =
+      batch * layers * length * (8 * hidden + 2 * intermediate + 2 * resolved->heads() * length);
+  return parameters * training_memory::kBytesPerParameter + activations * training_memory::kBytesPerActivation;
+}
+
+const FamilyDescriptor* EncoderMlmFamily() {
+  static const FamilyDescriptor descriptor = Describe();
+  return &descriptor;
+}
 
 }  // namespace textclf::encoder

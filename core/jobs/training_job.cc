@@ -5,7 +5,6 @@
 #include "core/common/stopwatch.h"
 #include "core/common/thread_pool.h"
 #include "core/eval/model_evaluation.h"
-#include "core/families/families.h"
 #include "core/model/names.h"
 #include "google/protobuf/util/time_util.h"
 
@@ -15,7 +14,7 @@ absl::StatusOr<TrainingOutcome> RunTrainingJob(const v1::TrainStart& start, cons
                                                registry::ModelManager& models, ThreadPool& pool,
                                                const CancellationToken& cancel,
                                                const ProgressFn& progress) {
-  ASSIGN_OR_RETURN(const FamilyOps* family, FindFamily(start.family()));
+  ASSIGN_OR_RETURN(const FamilyDescriptor* family, models.families().Find(start.family()));
   // Checked before any work: the name is recorded in metrics.json only once training is done.
   const std::string eval_dataset = start.eval_dataset().empty() ? "eval" : start.eval_dataset();
   RETURN_IF_ERROR(ValidateDatasetName(eval_dataset));

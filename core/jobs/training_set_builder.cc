@@ -11,14 +11,6 @@
 
 namespace textclf {
 
-ExampleRules RulesFor(v1::Family family) {
-  ExampleRules rules;
-  rules.tensors = family == v1::IMAGE_CNN;
-  rules.labels_required = family != v1::XCLASS && family != v1::ENCODER_MLM;
-  rules.classes_required = family != v1::ENCODER_MLM;
-  return rules;
-}
-
 namespace {
 
 // Heap bytes of a string: none while it fits the small-string buffer.

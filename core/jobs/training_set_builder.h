@@ -10,6 +10,7 @@
 
 #include "absl/status/statusor.h"
 #include "core/jobs/upload_budget.h"
+#include "core/model/family.h"
 #include "core/model/training.h"
 #include "textclf/v1/service.pb.h"
 
@@ -27,23 +28,13 @@ struct TrainingLimits {
 // TrainingSet the builder hands on.
 int64_t ExampleMemoryCost(const v1::Example& example);
 
-// What a family's examples must look like.
-struct ExampleRules {
-  bool tensors = false;          // examples carry tensors (images), not texts
-  bool labels_required = true;   // false: unlabeled examples are welcome (label -1)
-  bool classes_required = true;  // false: no class names either (an encoder has no classes)
-};
-
-// The rules of a family: IMAGE_CNN takes tensors, XCLASS and ENCODER_MLM take unlabeled texts,
-// and ENCODER_MLM needs no class names.
-ExampleRules RulesFor(v1::Family family);
-
 class TrainingSetBuilder {
  public:
   // `class_names` may be empty: the classes are then the labels seen, sorted. Either way class
   // names follow ValidateClassName (core/model/names.h) and there are at most kMaxClasses.
   // `account` (may be null) is charged with every example's memory as well, so that uploads
   // together stay within the server's budget.
+  // `rules` are the family's (FamilyDescriptor::examples).
   TrainingSetBuilder(std::vector<std::string> class_names, TrainingLimits limits, ExampleRules rules = {},
                      UploadBudget::Account* account = nullptr);
 

@@ -6,12 +6,12 @@
 #include "core/common/files.h"
 #include "core/common/stopwatch.h"
 #include "core/common/status_macros.h"
-#include "core/families/families.h"
 
 namespace textclf::registry {
 
-ModelManager::ModelManager(Repository* repository, v1::VersionPolicy policy, ModelObserver* observer)
-    : repository_(repository), policy_(std::move(policy)), observer_(observer) {}
+ModelManager::ModelManager(Repository* repository, const FamilyTable* families, v1::VersionPolicy policy,
+                           ModelObserver* observer)
+    : repository_(repository), policy_(std::move(policy)), families_(families), observer_(observer) {}
 
 ModelManager::~ModelManager() {
   std::vector<std::shared_ptr<const Model>> loaded;
@@ -86,7 +86,7 @@ absl::StatusOr<std::shared_ptr<const Model>> ModelManager::LoadDetached(std::str
                                                                         int64_t version) const {
   RETURN_IF_ERROR(ValidateModelName(name));
   ASSIGN_OR_RETURN(v1::Manifest manifest, repository_->ReadManifest(name, version));
-  ASSIGN_OR_RETURN(const FamilyOps* family, FindFamily(manifest.family()));
+  ASSIGN_OR_RETURN(const FamilyDescriptor* family, families_->Find(manifest.family()));
   ASSIGN_OR_RETURN(ModelFiles files, repository_->ReadVerifiedFiles(manifest));
   ASSIGN_OR_RETURN(std::unique_ptr<Model> model, family->load(std::move(manifest), files));
   return std::shared_ptr<const Model>(std::move(model));

@@ -11,8 +11,9 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "core/model/family.h"
 #include "core/model/model.h"
-#include "core/registry/model_observer.h"
+#include "core/model/model_observer.h"
 #include "core/registry/repository.h"
 #include "textclf/v1/server_config.pb.h"
 #include "textclf/v1/service.pb.h"
@@ -21,8 +22,10 @@ namespace textclf::registry {
 
 class ModelManager {
  public:
-  // `observer` (may be null) hears of every version that starts or stops serving.
-  ModelManager(Repository* repository, v1::VersionPolicy policy, ModelObserver* observer = nullptr);
+  // `families` loads each version by its manifest's family; `observer` (may be null) hears of
+  // every version that starts or stops serving.
+  ModelManager(Repository* repository, const FamilyTable* families, v1::VersionPolicy policy,
+               ModelObserver* observer = nullptr);
   // Unloads everything, telling the observer.
   ~ModelManager();
 
@@ -62,6 +65,7 @@ class ModelManager {
   absl::StatusOr<std::vector<v1::ModelInfo>> List() const;
 
   Repository& repository() { return *repository_; }
+  const FamilyTable& families() const { return *families_; }
 
   // Per-model locks now in existence: one per model being loaded, unloaded or deleted at this
   // moment, none once every call returned, whichever names were asked for.
@@ -81,6 +85,7 @@ class ModelManager {
 
   Repository* repository_;
   v1::VersionPolicy policy_;
+  const FamilyTable* families_;
   ModelObserver* observer_;
   mutable std::shared_mutex mu_;  // guards slots_
   std::map<std::string, std::map<int64_t, Slot>, std::less<>> slots_;

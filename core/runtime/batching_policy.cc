@@ -7,27 +7,6 @@
 namespace textclf::runtime {
 namespace {
 
-bool IsTensorFamily(v1::Family family) {
-  return family == v1::TEXT_CNN || family == v1::IMAGE_CNN || family == v1::XCLASS || family == v1::ENCODER_MLM;
-}
-
-BatchingPolicy FamilyDefaults(v1::Family family) {
-  BatchingPolicy p;
-  if (IsTensorFamily(family)) {
-    // A forward pass costs about the same for 1 and 64 rows: batch eagerly.
-    p.max_batch_size = 64;
-    p.max_queue_delay_us = 2000;
-  } else {
-    // Zest has no fixed cost per batch to spread, so nothing is gained by holding a lone
-    // request back: batches form from what queued while the instance was busy. 256 texts keep
-    // every core's dictionary-major chunk long. (batching_bench: a 1 ms delay cost 3x the
-    // throughput at concurrency 1 and gained ~10% at 32 and 128.)
-    p.max_batch_size = 256;
-    p.max_queue_delay_us = 0;
-  }
-  return p;
-}
-
 void Apply(const v1::BatchingConfig& c, BatchingPolicy* p) {
   if (c.max_batch_size() != 0) p->max_batch_size = c.max_batch_size();
   if (c.max_queue_delay_us() != 0) p->max_queue_delay_us = c.max_queue_delay_us();
@@ -42,9 +21,11 @@ void Apply(const v1::BatchingConfig& c, BatchingPolicy* p) {
 
 }  // namespace
 
-absl::StatusOr<BatchingPolicy> ResolveBatchingPolicy(v1::Family family, const v1::BatchingConfig& stored,
+absl::StatusOr<BatchingPolicy> ResolveBatchingPolicy(const ServingDefaults& defaults, const v1::BatchingConfig& stored,
                                                      const v1::BatchingConfig& override_config) {
-  BatchingPolicy p = FamilyDefaults(family);
+  BatchingPolicy p;
+  p.max_batch_size = defaults.max_batch_size;
+  p.max_queue_delay_us = defaults.max_queue_delay_us;
   Apply(stored, &p);
   Apply(override_config, &p);
   if (p.max_batch_size < 1) {
@@ -63,7 +44,7 @@ absl::StatusOr<BatchingPolicy> ResolveBatchingPolicy(v1::Family family, const v1
   return p;
 }
 
-std::vector<Device> ResolveInstances(v1::Family family, const std::vector<v1::InstanceGroup>& stored,
+std::vector<Device> ResolveInstances(const ServingDefaults& defaults, const std::vector<v1::InstanceGroup>& stored,
                                      const std::vector<v1::InstanceGroup>& override_groups, ThreadPool* cpu_pool,
                                      int cuda_devices) {
   const std::vector<v1::InstanceGroup>& groups = !override_groups.empty() ? override_groups : stored;
@@ -86,7 +67,7 @@ std::vector<Device> ResolveInstances(v1::Family family, const std::vector<v1::In
   };
   for (const v1::InstanceGroup& g : groups) {
     const bool gpu = g.kind() == v1::InstanceGroup::GPU ||
-                     (g.kind() == v1::InstanceGroup::KIND_AUTO && IsTensorFamily(family) && cuda_devices > 0);
+                     (g.kind() == v1::InstanceGroup::KIND_AUTO && defaults.prefers_gpu && cuda_devices > 0);
     if (gpu && cuda_devices > 0) {
       add_gpus(g);
     } else {
@@ -94,7 +75,7 @@ std::vector<Device> ResolveInstances(v1::Family family, const std::vector<v1::In
     }
   }
   if (devices.empty()) {
-    if (IsTensorFamily(family) && cuda_devices > 0) {
+    if (defaults.prefers_gpu && cuda_devices > 0) {
       add_gpus(v1::InstanceGroup());
     } else {
       add_cpu(1);

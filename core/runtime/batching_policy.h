@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "core/model/family.h"
 #include "core/model/model.h"
 #include "textclf/v1/model.pb.h"
 
@@ -22,13 +23,13 @@ struct BatchingPolicy {
 };
 
 // Fields set in `override_config` win over `stored`; unset ones take the family's defaults.
-absl::StatusOr<BatchingPolicy> ResolveBatchingPolicy(v1::Family family, const v1::BatchingConfig& stored,
+absl::StatusOr<BatchingPolicy> ResolveBatchingPolicy(const ServingDefaults& defaults, const v1::BatchingConfig& stored,
                                                      const v1::BatchingConfig& override_config);
 
 // Where the instances of a model run: count x kind x devices, as Triton's instance_group.
-// Defaults: CPU models one instance on the CPU pool; tensor models one instance per visible CUDA
-// device, or one CPU instance without CUDA.
-std::vector<Device> ResolveInstances(v1::Family family, const std::vector<v1::InstanceGroup>& stored,
+// Defaults: one instance on the CPU pool; for families that prefer a GPU, one instance per
+// visible CUDA device, or one CPU instance without CUDA.
+std::vector<Device> ResolveInstances(const ServingDefaults& defaults, const std::vector<v1::InstanceGroup>& stored,
                                      const std::vector<v1::InstanceGroup>& override_groups, ThreadPool* cpu_pool,
                                      int cuda_devices);
 

@@ -7,10 +7,11 @@
 
 namespace textclf::runtime {
 
-InferenceRuntime::InferenceRuntime(ThreadPool* cpu_pool, RuntimeObserver* observer,
+InferenceRuntime::InferenceRuntime(const FamilyTable* families, ThreadPool* cpu_pool, RuntimeObserver* observer,
                                    std::map<std::string, v1::ModelConfig> overrides, int cuda_devices,
                                    DeviceContextFactory make_context)
-    : cpu_pool_(cpu_pool),
+    : families_(families),
+      cpu_pool_(cpu_pool),
       observer_(observer),
       overrides_(std::move(overrides)),
       cuda_devices_(cuda_devices),
@@ -29,13 +30,15 @@ absl::Status InferenceRuntime::OnLoaded(const std::shared_ptr<const Model>& mode
   const v1::ModelConfig& stored = model->manifest().config();
   v1::ModelConfig override_config;
   if (auto it = overrides_.find(model->name()); it != overrides_.end()) override_config = it->second;
+  // A model reaches the runtime only through the registry, which loaded it with its family.
+  ASSIGN_OR_RETURN(const FamilyDescriptor* family, families_->Find(model->manifest().family()));
   ASSIGN_OR_RETURN(BatchingPolicy policy,
-                   ResolveBatchingPolicy(model->manifest().family(), stored.batching(), override_config.batching()));
+                   ResolveBatchingPolicy(family->serving, stored.batching(), override_config.batching()));
   std::vector<v1::InstanceGroup> stored_groups(stored.instance_groups().begin(), stored.instance_groups().end());
   std::vector<v1::InstanceGroup> override_groups(override_config.instance_groups().begin(),
                                                  override_config.instance_groups().end());
   std::vector<Device> instances =
-      ResolveInstances(model->manifest().family(), stored_groups, override_groups, cpu_pool_, cuda_devices_);
+      ResolveInstances(family->serving, stored_groups, override_groups, cpu_pool_, cuda_devices_);
   auto batcher =
       std::make_shared<DynamicBatcher>(model, std::move(policy), std::move(instances), observer_, make_context_);
   {

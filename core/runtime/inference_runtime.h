@@ -8,7 +8,8 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "core/registry/model_observer.h"
+#include "core/model/family.h"
+#include "core/model/model_observer.h"
 #include "core/runtime/dynamic_batcher.h"
 #include "core/runtime/runtime_observer.h"
 #include "textclf/v1/model.pb.h"
@@ -19,11 +20,12 @@ class ThreadPool;
 
 namespace textclf::runtime {
 
-class InferenceRuntime final : public registry::ModelObserver {
+class InferenceRuntime final : public ModelObserver {
  public:
-  // `overrides` are the server configuration's per-model settings (batching, instance groups);
-  // `cuda_devices` is how many CUDA devices tensor models may use.
-  InferenceRuntime(ThreadPool* cpu_pool, RuntimeObserver* observer,
+  // `families` gives each family's serving defaults; `overrides` are the server configuration's
+  // per-model settings (batching, instance groups); `cuda_devices` is how many CUDA devices
+  // models whose family prefers a GPU may use.
+  InferenceRuntime(const FamilyTable* families, ThreadPool* cpu_pool, RuntimeObserver* observer,
                    std::map<std::string, v1::ModelConfig> overrides, int cuda_devices,
                    DeviceContextFactory make_context = {});
   ~InferenceRuntime() override;
@@ -38,6 +40,7 @@ class InferenceRuntime final : public registry::ModelObserver {
   void OnUnloaded(const std::shared_ptr<const Model>& model) override;
 
  private:
+  const FamilyTable* families_;
   ThreadPool* cpu_pool_;
   RuntimeObserver* observer_;
   std::map<std::string, v1::ModelConfig> overrides_;

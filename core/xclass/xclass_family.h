@@ -1,13 +1,11 @@
-// Entry point of the X-Class family (XCLASS) for the family table (core/families): class names
-// and unlabeled documents in, a served classifier out (see core/xclass/README.md).
+// The X-Class family's descriptor (core/model/family.h): class names and unlabeled documents in,
+// a served classifier out (see core/xclass/README.md).
 #pragma once
 
-namespace textclf {
-struct FamilyOps;
-}
+#include "core/model/family.h"
 
 namespace textclf::xclass {
 
-const FamilyOps* XClassFamily();
+const FamilyDescriptor* XClassFamily();
 
 }  // namespace textclf::xclass

@@ -96,8 +96,8 @@ std::unique_ptr<TestServer> TestServer::Start(const fs::path& models_dir,
   return Start(std::move(config));
 }
 
-std::unique_ptr<TestServer> TestServer::Start(v1::ServerConfig config) {
-  auto started = server::Server::Start(std::move(config));
+std::unique_ptr<TestServer> TestServer::Start(v1::ServerConfig config, server::ServeOptions options) {
+  auto started = server::Server::Start(std::move(config), options);
   if (!started.ok()) {
     ADD_FAILURE() << "the server did not start: " << started.status();
     return nullptr;

@@ -53,7 +53,7 @@ class TestServer {
   // failure.
   static std::unique_ptr<TestServer> Start(const std::filesystem::path& models_dir,
                                            const std::function<void(v1::ServerConfig&)>& adjust = {});
-  static std::unique_ptr<TestServer> Start(v1::ServerConfig config);
+  static std::unique_ptr<TestServer> Start(v1::ServerConfig config, server::ServeOptions options = {});
   ~TestServer();
 
   server::Server& server() { return *server_; }

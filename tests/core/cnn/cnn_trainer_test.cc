@@ -1,4 +1,4 @@
-// Training both CNN families through their FamilyOps: they learn, report progress per epoch,
+// Training both CNN families through their descriptors: they learn, report progress per epoch,
 // stop early, are reproducible for a seed, and refuse bad input by example.
 #include "core/cnn/cnn_trainer.h"
 

@@ -78,7 +78,7 @@ class EncoderFamilyTest : public ::testing::Test {
 };
 
 TEST_F(EncoderFamilyTest, TrainsACheckpointThatLoadsAndRefusesToClassify) {
-  const FamilyOps* ops = EncoderMlmFamily();
+  const FamilyDescriptor* ops = EncoderMlmFamily();
   ASSERT_NE(ops, nullptr);
   auto manifest = ops->train(start_, data_, ctx_);
   ASSERT_TRUE(manifest.ok()) << manifest.status();

@@ -4,6 +4,7 @@
 
 #include "core/common/thread_pool.h"
 #include "tests/support/synthetic_corpus.h"
+#include "tests/support/word_count_family.h"
 #include "tests/support/test_support.h"
 
 namespace textclf {
@@ -18,7 +19,7 @@ class TrainingJobTest : public ::testing::Test {
   testing::TempDir dir_;
   registry::Repository repo_{dir_.path() / "models"};
   v1::VersionPolicy policy_;
-  registry::ModelManager models_{&repo_, policy_};
+  registry::ModelManager models_{&repo_, &testing::WordCountOnly(), policy_};
   ThreadPool pool_{2};
   CancellationToken cancel_;
 };
@@ -34,7 +35,7 @@ TEST_F(TrainingJobTest, PublishesLoadsAndEvaluates) {
   data.eval_labels = held_out.labels;
   v1::TrainStart start;
   start.set_model("topics");
-  start.set_family(v1::ZEST);
+  start.set_family(testing::kWordCountFamilyId);
   start.set_eval_dataset("holdout");
   auto outcome = RunTrainingJob(start, data, models_, pool_, cancel_, [](auto, auto, auto) {});
   ASSERT_TRUE(outcome.ok()) << outcome.status();
@@ -55,7 +56,7 @@ TEST_F(TrainingJobTest, ACancelledJobLeavesNothing) {
   data.labels = corpus.labels;
   v1::TrainStart start;
   start.set_model("topics");
-  start.set_family(v1::ZEST);
+  start.set_family(testing::kWordCountFamilyId);
   cancel_.Cancel();
   auto outcome = RunTrainingJob(start, data, models_, pool_, cancel_, [](auto, auto, auto) {});
   EXPECT_EQ(outcome.status().code(), absl::StatusCode::kCancelled);

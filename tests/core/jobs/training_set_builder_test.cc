@@ -38,7 +38,7 @@ TEST(TrainingSetBuilder, KeepsTheDeclaredClassOrder) {
 }
 
 TEST(TrainingSetBuilder, EncodersTakeUnlabeledTextsWithoutClassNames) {
-  TrainingSetBuilder encoder({}, {}, RulesFor(v1::ENCODER_MLM));
+  TrainingSetBuilder encoder({}, {}, ExampleRules{.tensors = false, .labels_required = false, .classes_required = false});
   ASSERT_TRUE(encoder.Add(Batch({{"some text", ""}, {"more text", ""}})).ok());
   auto set = encoder.Finish();
   ASSERT_TRUE(set.ok()) << set.status();
@@ -46,7 +46,7 @@ TEST(TrainingSetBuilder, EncodersTakeUnlabeledTextsWithoutClassNames) {
   EXPECT_EQ(set->labels, (std::vector<int>{-1, -1}));
 
   // X-Class also reads unlabeled texts, but it cannot do without the class names.
-  TrainingSetBuilder xclass({}, {}, RulesFor(v1::XCLASS));
+  TrainingSetBuilder xclass({}, {}, ExampleRules{.tensors = false, .labels_required = false, .classes_required = true});
   ASSERT_TRUE(xclass.Add(Batch({{"some text", ""}})).ok());
   EXPECT_NE(xclass.Finish().status().message().find("name the classes"), std::string_view::npos);
 }

@@ -13,6 +13,7 @@
 
 #include "core/common/files.h"
 #include "tests/core/registry/registry_test_support.h"
+#include "tests/support/word_count_family.h"
 #include "tests/support/test_support.h"
 
 namespace textclf::registry {
@@ -33,7 +34,7 @@ class ModelManagerTest : public ::testing::Test {
 TEST_F(ModelManagerTest, LoadsTheLatestVersionByDefault) {
   PublishSmallModel(repo_, "a");
   PublishSmallModel(repo_, "a", 2);
-  ModelManager models(&repo_, Latest(1));
+  ModelManager models(&repo_, &testing::WordCountOnly(), Latest(1));
   std::vector<std::string> failures;
   models.ApplyPolicyToAll(&failures);
   EXPECT_TRUE(failures.empty());
@@ -52,7 +53,7 @@ TEST_F(ModelManagerTest, AllPolicyLoadsEveryVersion) {
   PublishSmallModel(repo_, "a", 2);
   v1::VersionPolicy all;
   all.set_all(true);
-  ModelManager models(&repo_, all);
+  ModelManager models(&repo_, &testing::WordCountOnly(), all);
   std::vector<std::string> failures;
   models.ApplyPolicyToAll(&failures);
   EXPECT_TRUE(models.Get("a", 1).ok());
@@ -61,7 +62,7 @@ TEST_F(ModelManagerTest, AllPolicyLoadsEveryVersion) {
 
 TEST_F(ModelManagerTest, AModelInUseSurvivesItsUnload) {
   PublishSmallModel(repo_, "a");
-  ModelManager models(&repo_, Latest(1));
+  ModelManager models(&repo_, &testing::WordCountOnly(), Latest(1));
   ASSERT_TRUE(models.ApplyPolicy("a").ok());
   std::shared_ptr<const Model> in_flight = *models.Get("a", 0);
   ASSERT_TRUE(models.Unload("a", 0).ok());
@@ -76,7 +77,7 @@ TEST_F(ModelManagerTest, AModelInUseSurvivesItsUnload) {
 
 TEST_F(ModelManagerTest, NewVersionsReplaceOldOnesUnderThePolicy) {
   PublishSmallModel(repo_, "a");
-  ModelManager models(&repo_, Latest(1));
+  ModelManager models(&repo_, &testing::WordCountOnly(), Latest(1));
   ASSERT_TRUE(models.ApplyPolicy("a").ok());
   auto old_model = *models.Get("a", 0);
   PublishSmallModel(repo_, "a", 2);
@@ -89,7 +90,7 @@ TEST_F(ModelManagerTest, NewVersionsReplaceOldOnesUnderThePolicy) {
 TEST_F(ModelManagerTest, ExplicitLoadAddsAVersion) {
   PublishSmallModel(repo_, "a");
   PublishSmallModel(repo_, "a", 2);
-  ModelManager models(&repo_, Latest(1));
+  ModelManager models(&repo_, &testing::WordCountOnly(), Latest(1));
   ASSERT_TRUE(models.ApplyPolicy("a").ok());
   ASSERT_TRUE(models.Load("a", 1).ok());
   EXPECT_TRUE(models.Get("a", 1).ok());
@@ -105,7 +106,7 @@ TEST_F(ModelManagerTest, ACorruptVersionFailsAloneAndSaysWhy) {
   std::string content = *ReadFile(victim);
   content[0] ^= 1;
   ASSERT_TRUE(WriteFileDurably(victim, content).ok());
-  ModelManager models(&repo_, Latest(1));
+  ModelManager models(&repo_, &testing::WordCountOnly(), Latest(1));
   std::vector<std::string> failures;
   models.ApplyPolicyToAll(&failures);
   ASSERT_EQ(failures.size(), 1u);
@@ -122,7 +123,7 @@ TEST_F(ModelManagerTest, ACorruptVersionFailsAloneAndSaysWhy) {
 TEST_F(ModelManagerTest, DeleteUnloadsAndRemoves) {
   PublishSmallModel(repo_, "a");
   PublishSmallModel(repo_, "a", 2);
-  ModelManager models(&repo_, Latest(2));
+  ModelManager models(&repo_, &testing::WordCountOnly(), Latest(2));
   ASSERT_TRUE(models.ApplyPolicy("a").ok());
   EXPECT_EQ(*models.Delete("a", 1), (std::vector<int64_t>{1}));
   EXPECT_FALSE(models.Get("a", 1).ok());
@@ -133,7 +134,7 @@ TEST_F(ModelManagerTest, DeleteUnloadsAndRemoves) {
 }
 
 TEST_F(ModelManagerTest, UnknownModelsAreNotFound) {
-  ModelManager models(&repo_, Latest(1));
+  ModelManager models(&repo_, &testing::WordCountOnly(), Latest(1));
   EXPECT_EQ(models.Get("nope", 0).status().code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(models.Describe("nope").status().code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(models.Get("../x", 0).status().code(), absl::StatusCode::kInvalidArgument);
@@ -141,7 +142,7 @@ TEST_F(ModelManagerTest, UnknownModelsAreNotFound) {
 
 TEST_F(ModelManagerTest, UnboundedNamesAreRefusedBeforeAnyLookup) {
   PublishSmallModel(repo_, "a");
-  ModelManager models(&repo_, Latest(1));
+  ModelManager models(&repo_, &testing::WordCountOnly(), Latest(1));
   const std::string huge(8 << 20, 'n');
   EXPECT_EQ(models.Get(huge, 0).status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(models.Load(huge, 0).status().code(), absl::StatusCode::kInvalidArgument);
@@ -156,7 +157,7 @@ TEST_F(ModelManagerTest, UnboundedNamesAreRefusedBeforeAnyLookup) {
 
 TEST_F(ModelManagerTest, NamesWithoutAModelLeaveNoLockBehind) {
   PublishSmallModel(repo_, "a");
-  ModelManager models(&repo_, Latest(1));
+  ModelManager models(&repo_, &testing::WordCountOnly(), Latest(1));
   for (int i = 0; i < 1000; ++i) {
     const std::string name = "nosuch-" + std::to_string(i);
     EXPECT_EQ(models.Load(name, 0).status().code(), absl::StatusCode::kNotFound);
@@ -172,7 +173,7 @@ TEST_F(ModelManagerTest, NamesWithoutAModelLeaveNoLockBehind) {
 TEST_F(ModelManagerTest, AModelDeletedEntirelyAndTrainedAgainGetsANewNumber) {
   PublishSmallModel(repo_, "a");
   PublishSmallModel(repo_, "a", 2);
-  ModelManager models(&repo_, Latest(1));
+  ModelManager models(&repo_, &testing::WordCountOnly(), Latest(1));
   ASSERT_TRUE(models.ApplyPolicy("a").ok());
   ASSERT_EQ(*models.Delete("a", 0), (std::vector<int64_t>{1, 2}));
   EXPECT_EQ(models.Describe("a").status().code(), absl::StatusCode::kNotFound);
@@ -189,7 +190,7 @@ TEST_F(ModelManagerTest, AFifoModelFileFailsItsVersionAndTheModelCanStillBeDelet
   const auto victim = repo_.VersionDir("bad", 1) / bad.files(0).path();
   std::filesystem::remove(victim);
   ASSERT_EQ(::mkfifo(victim.c_str(), 0644), 0);
-  ModelManager models(&repo_, Latest(1));
+  ModelManager models(&repo_, &testing::WordCountOnly(), Latest(1));
   auto run = std::async(std::launch::async, [&] {
     std::vector<std::string> failures;
     models.ApplyPolicyToAll(&failures);

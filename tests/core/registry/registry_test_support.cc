@@ -4,8 +4,8 @@
 
 #include "core/common/files.h"
 #include "core/common/thread_pool.h"
-#include "core/families/families.h"
 #include "tests/support/synthetic_corpus.h"
+#include "tests/support/word_count_family.h"
 
 namespace textclf::registry {
 
@@ -17,14 +17,14 @@ v1::Manifest PublishSmallModel(Repository& repository, const std::string& name, 
   data.labels = corpus.labels;
   v1::TrainStart start;
   start.set_model(name);
-  start.set_family(v1::ZEST);
+  start.set_family(testing::kWordCountFamilyId);
   ThreadPool pool(1);
   CancellationToken cancel;
   TrainContext ctx;
   ctx.pool = &pool;
   ctx.cancel = &cancel;
   ctx.output_dir = *repository.CreateStagingDir(name);
-  auto manifest = (*FindFamily(v1::ZEST))->train(start, data, ctx);
+  auto manifest = testing::WordCountFamily()->train(start, data, ctx);
   EXPECT_TRUE(manifest.ok()) << manifest.status();
   auto published = repository.Publish(ctx.output_dir, name, *manifest);
   EXPECT_TRUE(published.ok()) << published.status();

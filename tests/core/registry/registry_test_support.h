@@ -1,4 +1,5 @@
-// Publishes small, real Zest models into a repository for the registry tests.
+// Publishes small, real models of the tests' word-count family (tests/support) into a repository
+// for the registry tests: trained in milliseconds, without libtorch or zstd.
 #pragma once
 
 #include <string>
@@ -7,7 +8,7 @@
 
 namespace textclf::registry {
 
-// Trains a two-class Zest model on a synthetic corpus and publishes it under `name`.
+// Trains a two-class word-count model on a synthetic corpus and publishes it under `name`.
 v1::Manifest PublishSmallModel(Repository& repository, const std::string& name, uint64_t seed = 1);
 
 // Publishes a version holding one small file and no model, fast enough to publish hundreds;

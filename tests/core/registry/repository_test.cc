@@ -18,6 +18,7 @@
 #include "core/common/files.h"
 #include "core/common/proto_json.h"
 #include "tests/core/registry/registry_test_support.h"
+#include "tests/support/word_count_family.h"
 #include "tests/support/test_support.h"
 
 namespace textclf::registry {
@@ -60,7 +61,7 @@ TEST_F(RepositoryTest, ManifestRoundTripsThroughJsonOnDisk) {
   auto read = repo_.ReadManifest("news", 1);
   ASSERT_TRUE(read.ok()) << read.status();
   EXPECT_EQ(read->SerializeAsString(), published.SerializeAsString());
-  EXPECT_EQ(read->family(), v1::ZEST);
+  EXPECT_EQ(read->family(), testing::kWordCountFamilyId);
   EXPECT_GT(read->files_size(), 0);
   for (const auto& f : read->files()) {
     EXPECT_EQ(f.sha256().size(), 64u);

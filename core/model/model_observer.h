@@ -7,7 +7,7 @@
 #include "absl/status/status.h"
 #include "core/model/model.h"
 
-namespace textclf::registry {
+namespace textclf {
 
 class ModelObserver {
  public:
@@ -17,4 +17,4 @@ class ModelObserver {
   virtual void OnUnloaded(const std::shared_ptr<const Model>& model) = 0;
 };
 
-}  // namespace textclf::registry
+}  // namespace textclf
