@@ -6,7 +6,8 @@
 # scripts/build first (TEXTCLF_BUILD_DIR picks another build folder).
 # Knobs: SWEEP_DURATION (seconds per step, default 3), SWEEP_WARMUP (default 1),
 # SWEEP_CONCURRENCY (default 1,8,32,128), SWEEP_BATCHES (default "1 64"), SWEEP_PLOT_DIR (where
-# to draw each batch size's latency/throughput plot; none by default).
+# to draw each batch size's latency/throughput plot; none by default), SWEEP_TLS=1 (serve over
+# TLS with a certificate made here by openssl, to compare with a plaintext run).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bin="${TEXTCLF_BUILD_DIR:-$root/build}"
@@ -35,6 +36,18 @@ trap cleanup EXIT
 
 # Port 0: the server picks a free port and names it on stderr.
 extra=()
+client_tls=()
+if [[ "${SWEEP_TLS:-0}" == 1 ]]; then
+  # A throwaway CA and a certificate for 127.0.0.1: what the handshake and record layer cost.
+  openssl req -x509 -newkey rsa:2048 -nodes -keyout "$work/ca.key" -out "$work/ca.pem" -days 1 \
+    -subj "/CN=serve_sweep CA" 2>/dev/null
+  openssl req -newkey rsa:2048 -nodes -keyout "$work/server.key" -out "$work/server.csr" -subj "/CN=localhost" 2>/dev/null
+  printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' > "$work/san.cnf"
+  openssl x509 -req -in "$work/server.csr" -CA "$work/ca.pem" -CAkey "$work/ca.key" -CAcreateserial \
+    -out "$work/server.pem" -days 1 -extfile "$work/san.cnf" 2>/dev/null
+  extra+=(--tls-cert "$work/server.pem" --tls-key "$work/server.key")
+  client_tls=(--tls-ca "$work/ca.pem")
+fi
 if "$server_bin" --help 2>&1 | grep -q -- --metrics-port; then extra+=(--metrics-port -1); fi
 "$server_bin" --models "$work/models" --port 0 --host 127.0.0.1 "${extra[@]}" 2>"$work/server.log" &
 server_pid=$!
@@ -49,9 +62,9 @@ done
 target="127.0.0.1:$port"
 echo "serve_sweep: server on $target, $(nproc) CPUs; training Zest on clickbait" >&2
 "$cli" train --server "$target" --name clickbait --family zest --csv "$csv" \
-  --text-column headline --label-column clickbait --quiet >&2
+  --text-column headline --label-column clickbait --quiet "${client_tls[@]}" >&2
 
-run() { "$loadgen" --target "$target" --concurrency "$concurrency" --duration "$duration" --warmup "$warmup" \
+run() { "$loadgen" --target "$target" "${client_tls[@]}" --concurrency "$concurrency" --duration "$duration" --warmup "$warmup" \
   --timeout 30 --max-error-rate 1 --json "$@"; }
 results="$work/results.jsonl"
 echo "serve_sweep: health-check ceiling" >&2
