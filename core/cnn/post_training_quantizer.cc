@@ -96,10 +96,61 @@ uint64_t WeightsFileBytes(const v1::Manifest& manifest) {
   return 0;
 }
 
-}  // namespace
+// What the stages of QuantizeCnn share: the float model's measurements and the folded weights
+// every variant starts from.
+struct Quantization {
+  Quantization(const Model& source, const CnnModel& cnn, const v1::QuantizeStart& start, const QuantizationData& data,
+               QuantizationContext& ctx)
+      : source(source),
+        cnn(cnn),
+        arch(cnn.architecture()),
+        start(start),
+        data(data),
+        ctx(ctx),
+        cancel(*ctx.cancel),
+        own_eval(!data.eval.empty()),
+        eval_inputs(own_eval ? std::span<const ModelInput>(data.eval) : data.calibration),
+        eval_labels(own_eval ? std::span<const int>(data.eval_labels) : data.calibration_labels),
+        per_channel(start.granularity() == v1::QuantizeStart::PER_CHANNEL),
+        float_activations(start.activation_bits() == kFloatBits) {}
 
-absl::StatusOr<QuantizationResult> QuantizeCnn(const Model& source, const v1::QuantizeStart& start,
-                                               const QuantizationData& data, QuantizationContext& ctx) {
+  const Model& source;
+  const CnnModel& cnn;
+  const Architecture& arch;
+  const v1::QuantizeStart& start;
+  const QuantizationData& data;
+  QuantizationContext& ctx;
+  const CancellationToken& cancel;
+  // Without EVAL examples the report evaluates on the calibration examples.
+  const bool own_eval;
+  const std::span<const ModelInput> eval_inputs;
+  const std::span<const int> eval_labels;
+  const bool per_channel;
+  const bool float_activations;
+
+  QuantizationResult result;
+  LogitMatrix float_eval;
+  double float_temperature = 1.0;
+  std::vector<torch::Tensor> calibration_batches;  // the calibration inputs, encoded once
+  TensorMap folded;                                // float weights with batch norms folded in
+  bool has_batch_norm = false;
+  std::map<std::string, bool> first_or_last;  // the quantizable weights: in the first or last layer?
+  bool keep_first_last = false;
+};
+
+// One bit-width of the sweep, from rounded weights to the evaluated model written on disk.
+struct Variant {
+  int index = 0;
+  int bits = 0;
+  std::string label;
+  std::vector<ArchiveTensor> archive;  // packed integers for the quantizable tensors, float for the rest (biases)
+  TensorMap served;                    // what the quantized model computes with, for calibrating its activations
+  v1::QuantizationInfo info;
+  std::filesystem::path dir;
+  v1::Manifest manifest;
+};
+
+absl::StatusOr<const CnnModel*> CheckSource(const Model& source, const QuantizationData& data) {
   const auto* cnn = dynamic_cast<const CnnModel*>(&source);
   if (cnn == nullptr) {
     return absl::FailedPreconditionError(absl::StrCat("Quantize applies to the CNN families (text_cnn, image_cnn); ",
@@ -116,163 +167,205 @@ absl::StatusOr<QuantizationResult> QuantizeCnn(const Model& source, const v1::Qu
   if (data.calibration.empty()) {
     return absl::InvalidArgumentError("no CALIBRATION examples were sent; quantization calibrates on them");
   }
-  Stopwatch watch;
-  const CancellationToken& cancel = *ctx.cancel;
-  const bool own_eval = !data.eval.empty();
-  std::span<const ModelInput> eval_inputs = own_eval ? std::span<const ModelInput>(data.eval) : data.calibration;
-  std::span<const int> eval_labels = own_eval ? std::span<const int>(data.eval_labels) : data.calibration_labels;
-  torch::InferenceMode inference;
+  return cnn;
+}
 
-  QuantizationResult result;
-  v1::QuantizeReport& report = result.report;
-  report.set_source_model(source.name());
-  report.set_source_version(source.version());
-  report.set_dataset(own_eval ? start.eval_dataset() : "calibration");
-  report.set_calibration_examples(static_cast<int64_t>(data.calibration.size()));
-  report.set_eval_examples(static_cast<int64_t>(eval_inputs.size()));
+void StartReport(Quantization& q) {
+  v1::QuantizeReport& report = q.result.report;
+  report.set_source_model(q.source.name());
+  report.set_source_version(q.source.version());
+  report.set_dataset(q.own_eval ? q.start.eval_dataset() : "calibration");
+  report.set_calibration_examples(static_cast<int64_t>(q.data.calibration.size()));
+  report.set_eval_examples(static_cast<int64_t>(q.eval_inputs.size()));
+}
 
-  ctx.progress("float", 0.02, absl::StrCat("evaluating the float model on ", eval_inputs.size(), " examples"));
-  ASSIGN_OR_RETURN(LogitMatrix float_eval, LogitsOf(source, eval_inputs, cancel));
-  ASSIGN_OR_RETURN(LogitMatrix float_calibration, LogitsOf(source, data.calibration, cancel));
-  const double float_temperature = cnn->temperature();
-  {
-    v1::VariantReport* f = report.mutable_float_model();
-    f->set_label("float");
-    f->set_weight_bits(kFloatBits);
-    f->set_activation_bits(kFloatBits);
-    f->set_model(source.name());
-    f->set_version(source.version());
-    FillAccuracyAndCalibration(float_eval, eval_labels,
-                               eval::FitTemperature(float_calibration.logits, data.calibration_labels, source.num_classes()), f);
-    f->set_file_bytes(WeightsFileBytes(source.manifest()));
-    f->set_file_fraction(1.0);
+absl::Status EvaluateFloatModel(Quantization& q) {
+  q.ctx.progress("float", 0.02, absl::StrCat("evaluating the float model on ", q.eval_inputs.size(), " examples"));
+  ASSIGN_OR_RETURN(q.float_eval, LogitsOf(q.source, q.eval_inputs, q.cancel));
+  ASSIGN_OR_RETURN(LogitMatrix float_calibration, LogitsOf(q.source, q.data.calibration, q.cancel));
+  q.float_temperature = q.cnn.temperature();
+  v1::VariantReport* f = q.result.report.mutable_float_model();
+  f->set_label("float");
+  f->set_weight_bits(kFloatBits);
+  f->set_activation_bits(kFloatBits);
+  f->set_model(q.source.name());
+  f->set_version(q.source.version());
+  FillAccuracyAndCalibration(
+      q.float_eval, q.eval_labels,
+      eval::FitTemperature(float_calibration.logits, q.data.calibration_labels, q.source.num_classes()), f);
+  f->set_file_bytes(WeightsFileBytes(q.source.manifest()));
+  f->set_file_fraction(1.0);
+  return absl::OkStatus();
+}
+
+void EncodeCalibrationBatches(Quantization& q) {
+  const std::span<const ModelInput> calibration(q.data.calibration);
+  for (size_t begin = 0; begin < calibration.size(); begin += kBatch) {
+    const size_t end = std::min(calibration.size(), begin + kBatch);
+    q.calibration_batches.push_back(q.cnn.EncodeBatch(calibration.subspan(begin, end - begin)));
   }
+}
 
-  // The calibration inputs, encoded once.
-  std::vector<torch::Tensor> calibration_batches;
-  for (size_t begin = 0; begin < data.calibration.size(); begin += kBatch) {
-    const size_t end = std::min(data.calibration.size(), begin + kBatch);
-    calibration_batches.push_back(cnn->EncodeBatch(std::span<const ModelInput>(data.calibration).subspan(begin, end - begin)));
-  }
-  TensorMap folded = CloneToCpu(cnn->tensors());
-  const Architecture& arch = cnn->architecture();
-  const bool has_batch_norm = arch.family == v1::IMAGE_CNN;
-  FoldBatchNorm(arch, &folded);
-  std::map<std::string, bool> first_or_last;
+void FoldWeights(Quantization& q) {
+  q.folded = CloneToCpu(q.cnn.tensors());
+  q.has_batch_norm = q.arch.family == v1::IMAGE_CNN;
+  FoldBatchNorm(q.arch, &q.folded);
+}
+
+// The first and last layers keep first_last_bits while they are a small part of the model.
+void ChooseFirstLastBits(Quantization& q) {
   int64_t quantized_weights = 0, first_last_weights = 0;
-  for (const auto& w : arch.QuantizableWeights()) {
-    first_or_last[w.name] = w.first_or_last;
-    const int64_t n = folded.at(w.name).numel();
+  for (const auto& w : q.arch.QuantizableWeights()) {
+    q.first_or_last[w.name] = w.first_or_last;
+    const int64_t n = q.folded.at(w.name).numel();
     quantized_weights += n;
     if (w.first_or_last) first_last_weights += n;
   }
-  // The first and last layers keep first_last_bits while they are a small part of the model.
   const double first_last_share =
       quantized_weights > 0 ? static_cast<double>(first_last_weights) / static_cast<double>(quantized_weights) : 0;
-  const bool keep_first_last = start.first_last_bits() > 0 && first_last_share <= kFirstLastShareLimit;
-  if (start.first_last_bits() > 0 && !keep_first_last) {
-    ctx.progress("quantize", 0.04,
-                 absl::StrFormat("the first and last layers hold %.1f%% of the weights (more than %.0f%%): they take "
-                                 "the weight bits of the rest instead of %d",
-                                 100 * first_last_share, 100 * kFirstLastShareLimit, start.first_last_bits()));
+  q.keep_first_last = q.start.first_last_bits() > 0 && first_last_share <= kFirstLastShareLimit;
+  if (q.start.first_last_bits() > 0 && !q.keep_first_last) {
+    q.ctx.progress("quantize", 0.04,
+                   absl::StrFormat("the first and last layers hold %.1f%% of the weights (more than %.0f%%): they take "
+                                   "the weight bits of the rest instead of %d",
+                                   100 * first_last_share, 100 * kFirstLastShareLimit, q.start.first_last_bits()));
   }
-  const bool per_channel = start.granularity() == v1::QuantizeStart::PER_CHANNEL;
-  const bool float_activations = start.activation_bits() == kFloatBits;
+}
 
-  const int variants = start.weight_bits_size();
-  for (int v = 0; v < variants; ++v) {
-    RETURN_IF_ERROR(cancel.Check());
-    const int bits = start.weight_bits(v);
-    const std::string label = VariantLabel(bits, start.activation_bits());
-    auto progress = [&](double within, const std::string& message) {
-      ctx.progress("quantize", 0.05 + 0.9 * (v + within) / variants, absl::StrCat(label, ": ", message));
-    };
-    progress(0.0, "rounding the weights");
-    // Weights: packed integers for the quantizable tensors, float for the rest (biases).
-    std::vector<ArchiveTensor> archive;
-    TensorMap served;  // what the quantized model computes with, for calibrating its activations
-    for (const auto& [name, tensor] : folded) {
-      std::vector<float> values = ToVector(tensor);
-      auto role = first_or_last.find(name);
-      if (role == first_or_last.end()) {
-        served[name] = tensor;
-        archive.push_back(FloatTensor(name, tensor.sizes().vec(), std::move(values)));
-        continue;
-      }
-      const int tensor_bits = role->second && keep_first_last ? start.first_last_bits() : bits;
-      const QuantizedWeights q = QuantizeSymmetric(values, per_channel ? tensor.size(0) : 1, tensor_bits);
-      served[name] = ToTorch(tensor.sizes().vec(), Dequantize(q));
-      archive.push_back(PackedTensor(name, tensor.sizes().vec(), q));
+void VariantProgress(const Quantization& q, const Variant& v, double within, const std::string& message) {
+  const int variants = q.start.weight_bits_size();
+  q.ctx.progress("quantize", 0.05 + 0.9 * (v.index + within) / variants, absl::StrCat(v.label, ": ", message));
+}
+
+void RoundWeights(const Quantization& q, Variant& v) {
+  VariantProgress(q, v, 0.0, "rounding the weights");
+  for (const auto& [name, tensor] : q.folded) {
+    std::vector<float> values = ToVector(tensor);
+    auto role = q.first_or_last.find(name);
+    if (role == q.first_or_last.end()) {
+      v.served[name] = tensor;
+      v.archive.push_back(FloatTensor(name, tensor.sizes().vec(), std::move(values)));
+      continue;
     }
+    const int tensor_bits = role->second && q.keep_first_last ? q.start.first_last_bits() : v.bits;
+    const QuantizedWeights w = QuantizeSymmetric(values, q.per_channel ? tensor.size(0) : 1, tensor_bits);
+    v.served[name] = ToTorch(tensor.sizes().vec(), Dequantize(w));
+    v.archive.push_back(PackedTensor(name, tensor.sizes().vec(), w));
+  }
+}
 
-    v1::QuantizationInfo info;
-    info.set_source_model(source.name());
-    info.set_source_version(source.version());
-    info.set_weight_bits(bits);
-    info.set_activation_bits(start.activation_bits());
-    info.set_per_channel(per_channel);
-    info.set_first_last_bits(keep_first_last ? start.first_last_bits() : bits);
-    info.set_calibration(start.calibration());
-    info.set_percentile(start.percentile());
-    info.set_calibration_examples(static_cast<int64_t>(data.calibration.size()));
-    info.set_batch_norm_folded(has_batch_norm);
-    if (!float_activations) {
-      progress(0.2, "calibrating activation ranges");
-      RangeObserver observer;
-      for (auto pass : {RangeObserver::Pass::kRange, RangeObserver::Pass::kHistogram}) {
-        if (pass == RangeObserver::Pass::kHistogram && start.calibration() == v1::QuantizeStart::MIN_MAX) break;
-        observer.set_pass(pass);
-        for (const torch::Tensor& batch : calibration_batches) {
-          RETURN_IF_ERROR(cancel.Check());
-          ForwardOptions options;
-          options.hook = &observer;
-          arch.Forward(served, batch, options);
-        }
-      }
-      for (const auto& q : observer.Quantizers(start)) *info.add_activations() = q;
+void DescribeVariant(const Quantization& q, Variant& v) {
+  v1::QuantizationInfo& info = v.info;
+  info.set_source_model(q.source.name());
+  info.set_source_version(q.source.version());
+  info.set_weight_bits(v.bits);
+  info.set_activation_bits(q.start.activation_bits());
+  info.set_per_channel(q.per_channel);
+  info.set_first_last_bits(q.keep_first_last ? q.start.first_last_bits() : v.bits);
+  info.set_calibration(q.start.calibration());
+  info.set_percentile(q.start.percentile());
+  info.set_calibration_examples(static_cast<int64_t>(q.data.calibration.size()));
+  info.set_batch_norm_folded(q.has_batch_norm);
+}
+
+absl::Status CalibrateActivations(const Quantization& q, Variant& v) {
+  if (q.float_activations) return absl::OkStatus();
+  VariantProgress(q, v, 0.2, "calibrating activation ranges");
+  RangeObserver observer;
+  for (auto pass : {RangeObserver::Pass::kRange, RangeObserver::Pass::kHistogram}) {
+    if (pass == RangeObserver::Pass::kHistogram && q.start.calibration() == v1::QuantizeStart::MIN_MAX) break;
+    observer.set_pass(pass);
+    for (const torch::Tensor& batch : q.calibration_batches) {
+      RETURN_IF_ERROR(q.cancel.Check());
+      ForwardOptions options;
+      options.hook = &observer;
+      q.arch.Forward(v.served, batch, options);
     }
+  }
+  for (const auto& a : observer.Quantizers(q.start)) *v.info.add_activations() = a;
+  return absl::OkStatus();
+}
 
-    progress(0.4, "writing the quantized model");
-    ASSIGN_OR_RETURN(std::filesystem::path dir, ctx.new_output_dir());
-    CnnModelParts parts;
-    parts.family = source.manifest().family();
-    parts.classes.assign(source.manifest().classes().begin(), source.manifest().classes().end());
-    parts.config = source.manifest().config();
-    parts.state.set_temperature(1.0);
-    *parts.state.mutable_quantization() = info;
-    parts.state.set_imported_from(source.manifest().cnn().imported_from());
-    parts.tensors = std::move(archive);
-    parts.vocabulary = cnn->vocabulary();
-    ASSIGN_OR_RETURN(v1::Manifest manifest, WriteCnnModel(parts, dir));
+absl::Status WriteVariant(const Quantization& q, Variant& v) {
+  VariantProgress(q, v, 0.4, "writing the quantized model");
+  ASSIGN_OR_RETURN(v.dir, q.ctx.new_output_dir());
+  const v1::Manifest& source = q.source.manifest();
+  CnnModelParts parts;
+  parts.family = source.family();
+  parts.classes.assign(source.classes().begin(), source.classes().end());
+  parts.config = source.config();
+  parts.state.set_temperature(1.0);
+  *parts.state.mutable_quantization() = v.info;
+  parts.state.set_imported_from(source.cnn().imported_from());
+  parts.tensors = std::move(v.archive);
+  parts.vocabulary = q.cnn.vocabulary();
+  ASSIGN_OR_RETURN(v.manifest, WriteCnnModel(parts, v.dir));
+  return absl::OkStatus();
+}
 
-    // Evaluate what will be served: the model loaded back from the files just written.
-    progress(0.5, "evaluating the quantized model");
-    ASSIGN_OR_RETURN(ModelFiles files, ReadBack(dir, manifest));
-    ASSIGN_OR_RETURN(std::unique_ptr<Model> quantized, CnnModel::Load(manifest, files));
-    ASSIGN_OR_RETURN(LogitMatrix calibration_logits, LogitsOf(*quantized, data.calibration, cancel));
-    double temperature = 1.0;
-    if (start.temperature_scaling()) {
-      temperature = eval::FitTemperature(calibration_logits.logits, data.calibration_labels, source.num_classes());
-    }
-    manifest.mutable_cnn()->set_temperature(temperature);
-    ASSIGN_OR_RETURN(LogitMatrix eval_logits, LogitsOf(*quantized, eval_inputs, cancel));
+// Evaluate what will be served: the model loaded back from the files just written.
+absl::Status EvaluateVariant(Quantization& q, Variant& v) {
+  VariantProgress(q, v, 0.5, "evaluating the quantized model");
+  ASSIGN_OR_RETURN(ModelFiles files, ReadBack(v.dir, v.manifest));
+  ASSIGN_OR_RETURN(std::unique_ptr<Model> quantized, CnnModel::Load(v.manifest, files));
+  ASSIGN_OR_RETURN(LogitMatrix calibration_logits, LogitsOf(*quantized, q.data.calibration, q.cancel));
+  double temperature = 1.0;
+  if (q.start.temperature_scaling()) {
+    temperature = eval::FitTemperature(calibration_logits.logits, q.data.calibration_labels, q.source.num_classes());
+  }
+  v.manifest.mutable_cnn()->set_temperature(temperature);
+  ASSIGN_OR_RETURN(LogitMatrix eval_logits, LogitsOf(*quantized, q.eval_inputs, q.cancel));
 
-    v1::VariantReport* r = report.add_variants();
-    r->set_label(label);
-    r->set_weight_bits(bits);
-    r->set_activation_bits(start.activation_bits());
-    FillAccuracyAndCalibration(eval_logits, eval_labels, temperature, r);
-    FillSwaps(float_eval, float_temperature, eval_logits, eval_labels, r);
-    r->set_file_bytes(files.contents[manifest.cnn().weights_file()].size());
-    if (report.float_model().file_bytes() > 0) {
-      r->set_file_fraction(static_cast<double>(r->file_bytes()) / static_cast<double>(report.float_model().file_bytes()));
-    }
-    progress(1.0, absl::StrFormat("top-1 %.4f (float %.4f), ECE %.4f -> %.4f after temperature %.3f", r->top1(),
+  v1::QuantizeReport& report = q.result.report;
+  v1::VariantReport* r = report.add_variants();
+  r->set_label(v.label);
+  r->set_weight_bits(v.bits);
+  r->set_activation_bits(q.start.activation_bits());
+  FillAccuracyAndCalibration(eval_logits, q.eval_labels, temperature, r);
+  FillSwaps(q.float_eval, q.float_temperature, eval_logits, q.eval_labels, r);
+  r->set_file_bytes(files.contents[v.manifest.cnn().weights_file()].size());
+  if (report.float_model().file_bytes() > 0) {
+    r->set_file_fraction(static_cast<double>(r->file_bytes()) / static_cast<double>(report.float_model().file_bytes()));
+  }
+  VariantProgress(q, v, 1.0,
+                  absl::StrFormat("top-1 %.4f (float %.4f), ECE %.4f -> %.4f after temperature %.3f", r->top1(),
                                   report.float_model().top1(), r->ece(), r->ece_after_temperature(), temperature));
-    result.variants.push_back({bits, dir, std::move(manifest)});
+  return absl::OkStatus();
+}
+
+absl::Status QuantizeVariant(Quantization& q, int index) {
+  Variant v;
+  v.index = index;
+  v.bits = q.start.weight_bits(index);
+  v.label = VariantLabel(v.bits, q.start.activation_bits());
+  RoundWeights(q, v);
+  DescribeVariant(q, v);
+  RETURN_IF_ERROR(CalibrateActivations(q, v));
+  RETURN_IF_ERROR(WriteVariant(q, v));
+  RETURN_IF_ERROR(EvaluateVariant(q, v));
+  q.result.variants.push_back({v.bits, v.dir, std::move(v.manifest)});
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<QuantizationResult> QuantizeCnn(const Model& source, const v1::QuantizeStart& start,
+                                               const QuantizationData& data, QuantizationContext& ctx) {
+  ASSIGN_OR_RETURN(const CnnModel* cnn, CheckSource(source, data));
+  Stopwatch watch;
+  torch::InferenceMode inference;
+  Quantization q(source, *cnn, start, data, ctx);
+  StartReport(q);
+  RETURN_IF_ERROR(EvaluateFloatModel(q));
+  EncodeCalibrationBatches(q);
+  FoldWeights(q);
+  ChooseFirstLastBits(q);
+  for (int v = 0; v < start.weight_bits_size(); ++v) {
+    RETURN_IF_ERROR(q.cancel.Check());
+    RETURN_IF_ERROR(QuantizeVariant(q, v));
   }
-  report.set_seconds(watch.seconds());
-  return result;
+  q.result.report.set_seconds(watch.seconds());
+  return std::move(q.result);
 }
 
 }  // namespace textclf::cnn

@@ -239,6 +239,59 @@ class Unpickler {
     return Bad(absl::StrCat("it calls ", f, ", which a plain state dict of tensors does not"));
   }
 
+  absl::Status StackGlobal() {
+    ASSIGN_OR_RETURN(ValuePtr name, Pop());
+    ASSIGN_OR_RETURN(ValuePtr module, Pop());
+    auto* n = std::get_if<std::string>(&name->v);
+    auto* m = std::get_if<std::string>(&module->v);
+    if (n == nullptr || m == nullptr) return Bad("STACK_GLOBAL of non-strings");
+    return Push(Make(Global{*m, *n}));
+  }
+  // LONG1: little-endian two's complement of n bytes.
+  absl::Status Long1() {
+    ASSIGN_OR_RETURN(uint8_t n, Read<uint8_t>());
+    if (n > 8) return Bad("an integer wider than 64 bits");
+    ASSIGN_OR_RETURN(std::string bytes, ReadBytes(n));
+    uint64_t x = 0;
+    for (int i = n - 1; i >= 0; --i) x = (x << 8) | static_cast<uint8_t>(bytes[static_cast<size_t>(i)]);
+    if (n > 0 && n < 8 && (static_cast<uint8_t>(bytes[n - 1]) & 0x80)) x |= ~uint64_t{0} << (8 * n);
+    return Push(Make(static_cast<int64_t>(x)));
+  }
+  // BINFLOAT: big-endian.
+  absl::Status BinFloat() {
+    ASSIGN_OR_RETURN(std::string bytes, ReadBytes(8));
+    uint64_t bits = 0;
+    for (char c : bytes) bits = (bits << 8) | static_cast<uint8_t>(c);
+    double d;
+    std::memcpy(&d, &bits, sizeof d);
+    return Push(Make(d));
+  }
+  absl::Status Reduce() {
+    ASSIGN_OR_RETURN(ValuePtr args, Pop());
+    ASSIGN_OR_RETURN(ValuePtr callable, Pop());
+    auto* g = std::get_if<Global>(&callable->v);
+    auto* t = std::get_if<Tuple>(&args->v);
+    if (g == nullptr || t == nullptr) return Bad("REDUCE of something that is not a global with arguments");
+    ASSIGN_OR_RETURN(ValuePtr result, Call(*g, *t));
+    return Push(std::move(result));
+  }
+  // BINPERSID: torch.save's reference to a storage in data/.
+  absl::Status PersistentId() {
+    ASSIGN_OR_RETURN(ValuePtr pid, Pop());
+    auto* t = std::get_if<Tuple>(&pid->v);
+    if (t == nullptr || t->items.size() != 5) return Bad("a persistent id that is not ('storage', type, key, location, numel)");
+    auto* tag = std::get_if<std::string>(&t->items[0]->v);
+    auto* type = std::get_if<Global>(&t->items[1]->v);
+    auto* key = std::get_if<std::string>(&t->items[2]->v);
+    auto* location = std::get_if<std::string>(&t->items[3]->v);
+    if (tag == nullptr || *tag != "storage" || type == nullptr || key == nullptr || location == nullptr) {
+      return Bad("a persistent id that is not ('storage', type, key, location, numel)");
+    }
+    Storage s{type->name, *key, *location, 0};
+    ASSIGN_OR_RETURN(s.numel, AsInt(t->items[4], "a storage size"));
+    return Push(Make(std::move(s)));
+  }
+
   absl::Status Step(uint8_t op) {
     switch (op) {
       case 0x80: return Read<uint8_t>().status();  // PROTO
@@ -249,14 +302,7 @@ class Unpickler {
         ASSIGN_OR_RETURN(std::string name, ReadLine());
         return Push(Make(Global{module, name}));
       }
-      case 0x93: {  // STACK_GLOBAL
-        ASSIGN_OR_RETURN(ValuePtr name, Pop());
-        ASSIGN_OR_RETURN(ValuePtr module, Pop());
-        auto* n = std::get_if<std::string>(&name->v);
-        auto* m = std::get_if<std::string>(&module->v);
-        if (n == nullptr || m == nullptr) return Bad("STACK_GLOBAL of non-strings");
-        return Push(Make(Global{*m, *n}));
-      }
+      case 0x93: return StackGlobal();
       case 'q': { ASSIGN_OR_RETURN(uint8_t i, Read<uint8_t>()); return Memo(i); }
       case 'r': { ASSIGN_OR_RETURN(uint32_t i, Read<uint32_t>()); return Memo(i); }
       case 0x94: return Memo(memo_.size());  // MEMOIZE
@@ -281,23 +327,8 @@ class Unpickler {
       case 'J': { ASSIGN_OR_RETURN(int32_t x, Read<int32_t>()); return Push(Make(int64_t{x})); }
       case 'K': { ASSIGN_OR_RETURN(uint8_t x, Read<uint8_t>()); return Push(Make(int64_t{x})); }
       case 'M': { ASSIGN_OR_RETURN(uint16_t x, Read<uint16_t>()); return Push(Make(int64_t{x})); }
-      case 0x8a: {  // LONG1: little-endian two's complement of n bytes
-        ASSIGN_OR_RETURN(uint8_t n, Read<uint8_t>());
-        if (n > 8) return Bad("an integer wider than 64 bits");
-        ASSIGN_OR_RETURN(std::string bytes, ReadBytes(n));
-        uint64_t x = 0;
-        for (int i = n - 1; i >= 0; --i) x = (x << 8) | static_cast<uint8_t>(bytes[static_cast<size_t>(i)]);
-        if (n > 0 && n < 8 && (static_cast<uint8_t>(bytes[n - 1]) & 0x80)) x |= ~uint64_t{0} << (8 * n);
-        return Push(Make(static_cast<int64_t>(x)));
-      }
-      case 'G': {  // BINFLOAT, big-endian
-        ASSIGN_OR_RETURN(std::string bytes, ReadBytes(8));
-        uint64_t bits = 0;
-        for (char c : bytes) bits = (bits << 8) | static_cast<uint8_t>(c);
-        double d;
-        std::memcpy(&d, &bits, sizeof d);
-        return Push(Make(d));
-      }
+      case 0x8a: return Long1();
+      case 'G': return BinFloat();
       case 0x88: return Push(Make(true));
       case 0x89: return Push(Make(false));
       case 'N': return Push(Make(std::monostate{}));
@@ -306,32 +337,10 @@ class Unpickler {
       case 0x8d: return PushString<uint64_t>();
       case 'C': return PushString<uint8_t>();
       case 'B': return PushString<uint32_t>();
-      case 'R': {  // REDUCE
-        ASSIGN_OR_RETURN(ValuePtr args, Pop());
-        ASSIGN_OR_RETURN(ValuePtr callable, Pop());
-        auto* g = std::get_if<Global>(&callable->v);
-        auto* t = std::get_if<Tuple>(&args->v);
-        if (g == nullptr || t == nullptr) return Bad("REDUCE of something that is not a global with arguments");
-        ASSIGN_OR_RETURN(ValuePtr result, Call(*g, *t));
-        return Push(std::move(result));
-      }
+      case 'R': return Reduce();
       case 'b':  // BUILD: the OrderedDict's attributes (torch's _metadata); not needed
         return Pop().status();
-      case 'Q': {  // BINPERSID
-        ASSIGN_OR_RETURN(ValuePtr pid, Pop());
-        auto* t = std::get_if<Tuple>(&pid->v);
-        if (t == nullptr || t->items.size() != 5) return Bad("a persistent id that is not ('storage', type, key, location, numel)");
-        auto* tag = std::get_if<std::string>(&t->items[0]->v);
-        auto* type = std::get_if<Global>(&t->items[1]->v);
-        auto* key = std::get_if<std::string>(&t->items[2]->v);
-        auto* location = std::get_if<std::string>(&t->items[3]->v);
-        if (tag == nullptr || *tag != "storage" || type == nullptr || key == nullptr || location == nullptr) {
-          return Bad("a persistent id that is not ('storage', type, key, location, numel)");
-        }
-        Storage s{type->name, *key, *location, 0};
-        ASSIGN_OR_RETURN(s.numel, AsInt(t->items[4], "a storage size"));
-        return Push(Make(std::move(s)));
-      }
+      case 'Q': return PersistentId();
       default:
         return Bad(absl::StrCat("pickle opcode 0x", absl::Hex(op), " at byte ", pos_ - 1));
     }

@@ -120,35 +120,55 @@ MaskedBatch MaskBatch(const BertTokenizer& tokenizer, std::span<const std::vecto
 
 bool NoDecay(const std::string& name) { return name.ends_with("bias") || name.find("LayerNorm") != std::string::npos; }
 
-}  // namespace
+// What the stages of PretrainMlm share. One rng, seeded once, draws the batches and the masks.
+struct MlmTraining {
+  MlmTraining(Encoder::Impl& impl, const v1::EncoderConfig& c, TrainContext& ctx)
+      : impl(impl), c(c), ctx(ctx), batch_size(static_cast<size_t>(c.batch_size())), rng(c.seed()) {}
 
-absl::StatusOr<PretrainResult> PretrainMlm(Encoder& encoder, std::span<const std::string> texts,
-                                           const v1::EncoderConfig& c, TrainContext& ctx) {
-  Encoder::Impl& impl = encoder.impl();
-  if (!impl.mlm_head) return absl::InternalError("PretrainMlm needs an encoder made with a masked-LM head");
+  Encoder::Impl& impl;
+  const v1::EncoderConfig& c;
+  TrainContext& ctx;
+  const size_t batch_size;
   Stopwatch watch;
-  ctx.progress("tokenize", 0.0, absl::StrCat("tokenizing ", texts.size(), " texts"));
-  const auto sequences = MakeTrainingSequences(impl.tokenizer, texts, c.max_length(), ctx.pool);
+  std::vector<std::vector<int32_t>> sequences;
+  int64_t planned_steps = 0;
+  int64_t total_steps = 0;  // the plan, shortened by a time budget
+  std::vector<torch::Tensor> parameters;  // of the model and the head, for gradient clipping
+  std::unique_ptr<torch::optim::AdamW> optimizer;
+  std::mt19937_64 rng;
+  PretrainResult result;
+  std::vector<double> losses, accuracies;  // per step
+  double time_budget_start = 0;
+  int64_t step = 0;
+};
+
+absl::Status Tokenize(MlmTraining& m, std::span<const std::string> texts) {
+  m.ctx.progress("tokenize", 0.0, absl::StrCat("tokenizing ", texts.size(), " texts"));
+  m.sequences = MakeTrainingSequences(m.impl.tokenizer, texts, m.c.max_length(), m.ctx.pool);
   size_t with_tokens = 0;
-  for (const auto& s : sequences) with_tokens += s.size() > 2 ? 1 : 0;
+  for (const auto& s : m.sequences) with_tokens += s.size() > 2 ? 1 : 0;
   if (with_tokens == 0) {
     return absl::InvalidArgumentError("the training texts hold no words to learn from");
   }
-  RETURN_IF_ERROR(ctx.cancel->Check());
+  return absl::OkStatus();
+}
 
-  const size_t batch_size = static_cast<size_t>(c.batch_size());
-  const int64_t batches_per_epoch = static_cast<int64_t>((sequences.size() + batch_size - 1) / batch_size);
-  int64_t planned_steps = batches_per_epoch * c.epochs();
-  if (c.max_steps() > 0) planned_steps = std::min(planned_steps, c.max_steps());
-  int64_t total_steps = planned_steps;
+void PlanSteps(MlmTraining& m) {
+  const int64_t batches_per_epoch = static_cast<int64_t>((m.sequences.size() + m.batch_size - 1) / m.batch_size);
+  m.planned_steps = batches_per_epoch * m.c.epochs();
+  if (m.c.max_steps() > 0) m.planned_steps = std::min(m.planned_steps, m.c.max_steps());
+  m.total_steps = m.planned_steps;
+}
 
-  // Weight decay applies to weights, not to biases and LayerNorm parameters.
-  std::vector<torch::Tensor> decay, no_decay, all;
-  for (torch::nn::Module* m : {static_cast<torch::nn::Module*>(impl.model.get()),
-                               static_cast<torch::nn::Module*>(impl.mlm_head.get())}) {
-    for (auto& p : m->named_parameters(true)) {
+// Weight decay applies to weights, not to biases and LayerNorm parameters.
+void CreateOptimizer(MlmTraining& m) {
+  const v1::EncoderConfig& c = m.c;
+  std::vector<torch::Tensor> decay, no_decay;
+  for (torch::nn::Module* module : {static_cast<torch::nn::Module*>(m.impl.model.get()),
+                                    static_cast<torch::nn::Module*>(m.impl.mlm_head.get())}) {
+    for (auto& p : module->named_parameters(true)) {
       (NoDecay(p.key()) ? no_decay : decay).push_back(p.value());
-      all.push_back(p.value());
+      m.parameters.push_back(p.value());
     }
   }
   std::vector<torch::optim::OptimizerParamGroup> groups;
@@ -156,81 +176,112 @@ absl::StatusOr<PretrainResult> PretrainMlm(Encoder& encoder, std::span<const std
                                  torch::optim::AdamWOptions(c.learning_rate()).weight_decay(c.weight_decay()).eps(1e-6)));
   groups.emplace_back(no_decay, std::make_unique<torch::optim::AdamWOptions>(
                                     torch::optim::AdamWOptions(c.learning_rate()).weight_decay(0.0).eps(1e-6)));
-  torch::optim::AdamW optimizer(std::move(groups));
+  m.optimizer = std::make_unique<torch::optim::AdamW>(std::move(groups));
+}
 
+void SetLearningRate(MlmTraining& m) {
+  const v1::EncoderConfig& c = m.c;
+  const int64_t step = m.step, total_steps = m.total_steps;
+  const int64_t warmup = std::max<int64_t>(1, static_cast<int64_t>(c.warmup_fraction() * total_steps));
+  const double lr = c.learning_rate() * (step < warmup ? (step + 1.0) / warmup
+                                                       : std::max(0.0, (total_steps - step) / double(total_steps - warmup + 1)));
+  for (auto& group : m.optimizer->param_groups()) static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
+}
+
+absl::Status TrainStep(MlmTraining& m, const std::vector<size_t>& indices) {
+  Encoder::Impl& impl = m.impl;
+  SetLearningRate(m);
+  std::vector<const std::vector<int32_t>*> batch;
+  for (size_t i : indices) batch.push_back(&m.sequences[i]);
+  MaskedBatch masked = MaskBatch(impl.tokenizer, batch, m.c.mask_probability(), m.rng);
+  const torch::Tensor ids = masked.ids.to(impl.device);
+  const torch::Tensor mask = masked.mask.to(impl.device);
+  const torch::Tensor positions = masked.positions.to(impl.device);
+  const torch::Tensor labels = masked.labels.to(impl.device);
+  BertOutputs out = impl.model->forward(ids, mask);
+  const torch::Tensor hidden = out.hidden_states.back();
+  const torch::Tensor chosen = hidden.reshape({-1, hidden.size(2)}).index_select(0, positions);
+  const torch::Tensor logits = impl.mlm_head->forward(chosen, impl.model->word_embeddings());
+  torch::Tensor loss = torch::nn::functional::cross_entropy(logits, labels);
+  m.optimizer->zero_grad();
+  loss.backward();
+  torch::nn::utils::clip_grad_norm_(m.parameters, 1.0);
+  m.optimizer->step();
+
+  const double loss_value = loss.item<double>();
+  if (!std::isfinite(loss_value)) {
+    return absl::InternalError(absl::StrCat("pretraining diverged at step ", m.step,
+                                            " (loss is not finite); lower encoder.learning_rate"));
+  }
+  m.losses.push_back(loss_value);
+  m.accuracies.push_back(logits.argmax(1).eq(labels).to(torch::kFloat32).mean().item<double>());
+  m.result.sequences += static_cast<int64_t>(batch.size());
+  ++m.step;
+  return absl::OkStatus();
+}
+
+// A time budget shortens the schedule (and so its decay) to what fits at the speed measured
+// so far; the estimate may grow back (never past the plan) when early steps were slowed
+// by other load on the machine.
+void FitScheduleToTimeBudget(MlmTraining& m) {
+  const v1::EncoderConfig& c = m.c;
+  if (c.max_seconds() <= 0) return;
+  const int64_t step = m.step;
+  if (step == kStepsBeforeEstimate) m.time_budget_start = m.watch.seconds();
+  if (step >= kStepsBeforeEstimate && step % kEstimateEvery == kStepsBeforeEstimate % kEstimateEvery) {
+    const double per_step = (m.watch.seconds() - m.time_budget_start) / std::max<int64_t>(1, step - kStepsBeforeEstimate);
+    const double left = c.max_seconds() - m.watch.seconds();
+    const int64_t fits = step + static_cast<int64_t>(std::max(0.0, left) / std::max(per_step, 1e-9));
+    m.total_steps = std::max(step, std::min(m.planned_steps, fits));
+  }
+}
+
+void ReportProgress(const MlmTraining& m, int epoch) {
+  if (m.step % 10 != 0 && m.step != m.total_steps) return;
+  const size_t tail = std::min<size_t>(m.losses.size(), 50);
+  const double recent = std::accumulate(m.losses.end() - static_cast<std::ptrdiff_t>(tail), m.losses.end(), 0.0) / tail;
+  m.ctx.progress("pretrain", std::min(1.0, static_cast<double>(m.step) / m.total_steps),
+                 absl::StrFormat("step %d/%d, epoch %d, loss %.3f, %.1f sequences/s", m.step, m.total_steps, epoch + 1,
+                                 recent, m.result.sequences / std::max(1e-9, m.watch.seconds())));
+}
+
+PretrainResult Summarize(MlmTraining& m) {
+  PretrainResult& result = m.result;
+  const size_t tail = std::max<size_t>(1, m.losses.size() / 20);
+  result.steps = m.step;
+  result.final_loss = std::accumulate(m.losses.end() - static_cast<std::ptrdiff_t>(tail), m.losses.end(), 0.0) / tail;
+  result.masked_accuracy =
+      std::accumulate(m.accuracies.end() - static_cast<std::ptrdiff_t>(tail), m.accuracies.end(), 0.0) / tail;
+  result.seconds = m.watch.seconds();
+  return result;
+}
+
+}  // namespace
+
+absl::StatusOr<PretrainResult> PretrainMlm(Encoder& encoder, std::span<const std::string> texts,
+                                           const v1::EncoderConfig& c, TrainContext& ctx) {
+  Encoder::Impl& impl = encoder.impl();
+  if (!impl.mlm_head) return absl::InternalError("PretrainMlm needs an encoder made with a masked-LM head");
+  MlmTraining m(impl, c, ctx);
+  RETURN_IF_ERROR(Tokenize(m, texts));
+  RETURN_IF_ERROR(ctx.cancel->Check());
+  PlanSteps(m);
+  CreateOptimizer(m);
   impl.model->train();
   impl.mlm_head->train();
-  std::mt19937_64 rng(c.seed());
-  PretrainResult result;
-  std::vector<double> losses, accuracies;
-  double time_budget_start = 0;
-  int64_t step = 0;
-  for (int epoch = 0; step < total_steps; ++epoch) {
-    const auto batches = EpochBatches(sequences.size(), sequences, batch_size, rng);
+  for (int epoch = 0; m.step < m.total_steps; ++epoch) {
+    const auto batches = EpochBatches(m.sequences.size(), m.sequences, m.batch_size, m.rng);
     for (const auto& indices : batches) {
-      if (step >= total_steps) break;
+      if (m.step >= m.total_steps) break;
       RETURN_IF_ERROR(ctx.cancel->Check());
-      const int64_t warmup = std::max<int64_t>(1, static_cast<int64_t>(c.warmup_fraction() * total_steps));
-      const double lr = c.learning_rate() * (step < warmup ? (step + 1.0) / warmup
-                                                           : std::max(0.0, (total_steps - step) / double(total_steps - warmup + 1)));
-      for (auto& group : optimizer.param_groups()) static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
-
-      std::vector<const std::vector<int32_t>*> batch;
-      for (size_t i : indices) batch.push_back(&sequences[i]);
-      MaskedBatch masked = MaskBatch(impl.tokenizer, batch, c.mask_probability(), rng);
-      const torch::Tensor ids = masked.ids.to(impl.device);
-      const torch::Tensor mask = masked.mask.to(impl.device);
-      const torch::Tensor positions = masked.positions.to(impl.device);
-      const torch::Tensor labels = masked.labels.to(impl.device);
-      BertOutputs out = impl.model->forward(ids, mask);
-      const torch::Tensor hidden = out.hidden_states.back();
-      const torch::Tensor chosen = hidden.reshape({-1, hidden.size(2)}).index_select(0, positions);
-      const torch::Tensor logits = impl.mlm_head->forward(chosen, impl.model->word_embeddings());
-      torch::Tensor loss = torch::nn::functional::cross_entropy(logits, labels);
-      optimizer.zero_grad();
-      loss.backward();
-      torch::nn::utils::clip_grad_norm_(all, 1.0);
-      optimizer.step();
-
-      const double loss_value = loss.item<double>();
-      if (!std::isfinite(loss_value)) {
-        return absl::InternalError(absl::StrCat("pretraining diverged at step ", step,
-                                                " (loss is not finite); lower encoder.learning_rate"));
-      }
-      losses.push_back(loss_value);
-      accuracies.push_back(logits.argmax(1).eq(labels).to(torch::kFloat32).mean().item<double>());
-      result.sequences += static_cast<int64_t>(batch.size());
-      ++step;
-      // A time budget shortens the schedule (and so its decay) to what fits at the speed measured
-      // so far; the estimate may grow back (never past the plan) when early steps were slowed
-      // by other load on the machine.
-      if (c.max_seconds() > 0) {
-        if (step == kStepsBeforeEstimate) time_budget_start = watch.seconds();
-        if (step >= kStepsBeforeEstimate && step % kEstimateEvery == kStepsBeforeEstimate % kEstimateEvery) {
-          const double per_step = (watch.seconds() - time_budget_start) / std::max<int64_t>(1, step - kStepsBeforeEstimate);
-          const double left = c.max_seconds() - watch.seconds();
-          const int64_t fits = step + static_cast<int64_t>(std::max(0.0, left) / std::max(per_step, 1e-9));
-          total_steps = std::max(step, std::min(planned_steps, fits));
-        }
-      }
-      if (step % 10 == 0 || step == total_steps) {
-        const size_t tail = std::min<size_t>(losses.size(), 50);
-        const double recent = std::accumulate(losses.end() - static_cast<std::ptrdiff_t>(tail), losses.end(), 0.0) / tail;
-        ctx.progress("pretrain", std::min(1.0, static_cast<double>(step) / total_steps),
-                     absl::StrFormat("step %d/%d, epoch %d, loss %.3f, %.1f sequences/s", step, total_steps, epoch + 1,
-                                     recent, result.sequences / std::max(1e-9, watch.seconds())));
-      }
+      RETURN_IF_ERROR(TrainStep(m, indices));
+      FitScheduleToTimeBudget(m);
+      ReportProgress(m, epoch);
     }
   }
   impl.model->eval();
   impl.mlm_head->eval();
-  const size_t tail = std::max<size_t>(1, losses.size() / 20);
-  result.steps = step;
-  result.final_loss = std::accumulate(losses.end() - static_cast<std::ptrdiff_t>(tail), losses.end(), 0.0) / tail;
-  result.masked_accuracy =
-      std::accumulate(accuracies.end() - static_cast<std::ptrdiff_t>(tail), accuracies.end(), 0.0) / tail;
-  result.seconds = watch.seconds();
-  return result;
+  return Summarize(m);
 }
 
 absl::StatusOr<PretrainedEncoder> PretrainFromScratch(std::span<const std::string> texts,

@@ -30,98 +30,152 @@ LinearHead HeadFrom(const torch::Tensor& weight, const torch::Tensor& bias) {
   return head;
 }
 
-absl::StatusOr<FinalClassifierResult> FineTune(encoder::Encoder& encoder, std::span<const std::string> texts,
-                                               std::span<const int> labels, int classes, const v1::XClassConfig& c,
-                                               const CancellationToken* cancel, const StageProgress& progress) {
-  encoder::Encoder::Impl& impl = encoder.impl();
-  torch::manual_seed(c.seed());
-  const size_t per_sequence = static_cast<size_t>(c.fine_tune_max_length() - 2);
+// What the stages of FineTune share. The head's initial weights and dropout draw from torch's
+// global generator, seeded first; batch order from `rng`.
+struct FineTuning {
+  FineTuning(encoder::Encoder::Impl& impl, std::span<const int> labels, const v1::XClassConfig& c,
+             const StageProgress& progress)
+      : impl(impl), labels(labels), c(c), progress(progress), batch_size(static_cast<size_t>(c.batch_size())),
+        rng(c.seed()) {}
+
+  encoder::Encoder::Impl& impl;
+  std::span<const int> labels;
+  const v1::XClassConfig& c;
+  const StageProgress& progress;
+  const size_t batch_size;
   std::vector<std::vector<int32_t>> sequences;
+  torch::nn::Linear head{nullptr};
+  std::vector<torch::Tensor> parameters;  // of the encoder and the head, for gradient clipping
+  std::unique_ptr<torch::optim::AdamW> optimizer;
+  int64_t total = 0;  // steps
+  int64_t warmup = 0;
+  std::mt19937_64 rng;
+  int64_t step = 0;
+  double epoch_loss = 0;
+};
+
+void TokenizeTruncated(FineTuning& ft, std::span<const std::string> texts) {
+  const size_t per_sequence = static_cast<size_t>(ft.c.fine_tune_max_length() - 2);
   for (const std::string& t : texts) {
-    encoder::WordPieces pieces = impl.tokenizer.Tokenize(t);
+    encoder::WordPieces pieces = ft.impl.tokenizer.Tokenize(t);
     if (pieces.ids.size() > per_sequence) pieces.ids.resize(per_sequence);
-    sequences.push_back(encoder::WrapSequence(impl.tokenizer, pieces.ids));
+    ft.sequences.push_back(encoder::WrapSequence(ft.impl.tokenizer, pieces.ids));
   }
-  torch::nn::Linear head(impl.config.hidden_size, classes);
+}
+
+void CreateHead(FineTuning& ft, int classes) {
+  ft.head = torch::nn::Linear(ft.impl.config.hidden_size, classes);
   {
     torch::NoGradGuard no_grad;
-    head->weight.normal_(0.0, 0.02);
-    head->bias.zero_();
+    ft.head->weight.normal_(0.0, 0.02);
+    ft.head->bias.zero_();
   }
-  head->to(impl.device);
-  std::vector<torch::Tensor> decay, no_decay, all;
-  for (auto& p : impl.model->named_parameters(true)) {
+  ft.head->to(ft.impl.device);
+}
+
+void CreateOptimizer(FineTuning& ft) {
+  const v1::XClassConfig& c = ft.c;
+  std::vector<torch::Tensor> decay, no_decay;
+  for (auto& p : ft.impl.model->named_parameters(true)) {
     (NoDecay(p.key()) ? no_decay : decay).push_back(p.value());
-    all.push_back(p.value());
+    ft.parameters.push_back(p.value());
   }
-  decay.push_back(head->weight);
-  no_decay.push_back(head->bias);
-  all.push_back(head->weight);
-  all.push_back(head->bias);
+  decay.push_back(ft.head->weight);
+  no_decay.push_back(ft.head->bias);
+  ft.parameters.push_back(ft.head->weight);
+  ft.parameters.push_back(ft.head->bias);
   std::vector<torch::optim::OptimizerParamGroup> groups;
   groups.emplace_back(decay, std::make_unique<torch::optim::AdamWOptions>(
                                  torch::optim::AdamWOptions(c.learning_rate()).weight_decay(c.weight_decay())));
   groups.emplace_back(no_decay, std::make_unique<torch::optim::AdamWOptions>(
                                     torch::optim::AdamWOptions(c.learning_rate()).weight_decay(0.0)));
-  torch::optim::AdamW optimizer(std::move(groups));
+  ft.optimizer = std::make_unique<torch::optim::AdamW>(std::move(groups));
+}
 
-  const size_t batch_size = static_cast<size_t>(c.batch_size());
-  const int64_t per_epoch = static_cast<int64_t>((sequences.size() + batch_size - 1) / batch_size);
-  const int64_t total = per_epoch * c.epochs();
-  const int64_t warmup = std::max<int64_t>(1, static_cast<int64_t>(c.warmup_fraction() * total));
-  std::mt19937_64 rng(c.seed());
-  impl.model->train();
-  head->train();
-  int64_t step = 0;
-  double epoch_loss = 0;
-  for (int epoch = 0; epoch < c.epochs(); ++epoch) {
-    // Shuffled, then sorted by length within windows so that batches pad little.
-    std::vector<size_t> order(sequences.size());
-    std::iota(order.begin(), order.end(), 0);
-    std::shuffle(order.begin(), order.end(), rng);
-    const size_t window = batch_size * kBatchesPerWindow;
-    for (size_t b = 0; b < order.size(); b += window) {
-      std::stable_sort(order.begin() + static_cast<std::ptrdiff_t>(b),
-                       order.begin() + static_cast<std::ptrdiff_t>(std::min(order.size(), b + window)),
-                       [&](size_t x, size_t y) { return sequences[x].size() < sequences[y].size(); });
-    }
-    std::vector<size_t> starts;
-    for (size_t b = 0; b < order.size(); b += batch_size) starts.push_back(b);
-    std::shuffle(starts.begin(), starts.end(), rng);
-    epoch_loss = 0;
-    for (size_t start : starts) {
-      if (cancel != nullptr) RETURN_IF_ERROR(cancel->Check());
-      const double lr = c.learning_rate() * (step < warmup ? (step + 1.0) / warmup
-                                                           : std::max(0.0, (total - step) / double(total - warmup + 1)));
-      for (auto& group : optimizer.param_groups()) static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
-      std::vector<const std::vector<int32_t>*> batch;
-      std::vector<int64_t> targets;
-      for (size_t i = start; i < std::min(order.size(), start + batch_size); ++i) {
-        batch.push_back(&sequences[order[i]]);
-        targets.push_back(labels[order[i]]);
-      }
-      encoder::PaddedBatch padded = encoder::PadSequences(batch, impl.tokenizer.pad_id());
-      const torch::Tensor mask = padded.mask.to(impl.device);
-      encoder::BertOutputs out = impl.model->forward(padded.ids.to(impl.device), mask);
-      const torch::Tensor logits = head(encoder::MeanPoolPieces(out.hidden_states.back(), mask));
-      torch::Tensor loss = torch::nn::functional::cross_entropy(logits, torch::tensor(targets, torch::kInt64).to(impl.device));
-      optimizer.zero_grad();
-      loss.backward();
-      torch::nn::utils::clip_grad_norm_(all, 1.0);
-      optimizer.step();
-      epoch_loss += loss.item<double>() * static_cast<double>(batch.size());
-      ++step;
-      if (step % 10 == 0) {
-        progress(static_cast<double>(step) / total,
-                 absl::StrFormat("fine-tuning: step %d/%d, epoch %d, loss %.3f", step, total, epoch + 1, loss.item<double>()));
-      }
-    }
-    epoch_loss /= static_cast<double>(sequences.size());
+void PlanSchedule(FineTuning& ft) {
+  const v1::XClassConfig& c = ft.c;
+  const int64_t per_epoch = static_cast<int64_t>((ft.sequences.size() + ft.batch_size - 1) / ft.batch_size);
+  ft.total = per_epoch * c.epochs();
+  ft.warmup = std::max<int64_t>(1, static_cast<int64_t>(c.warmup_fraction() * ft.total));
+}
+
+struct EpochBatches {
+  std::vector<size_t> order;   // of the sequences
+  std::vector<size_t> starts;  // of the batches in `order`, in the order they train
+};
+
+// Shuffled, then sorted by length within windows so that batches pad little.
+EpochBatches ShuffleBatches(FineTuning& ft) {
+  EpochBatches e;
+  std::vector<size_t>& order = e.order;
+  order.resize(ft.sequences.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::shuffle(order.begin(), order.end(), ft.rng);
+  const size_t window = ft.batch_size * kBatchesPerWindow;
+  for (size_t b = 0; b < order.size(); b += window) {
+    std::stable_sort(order.begin() + static_cast<std::ptrdiff_t>(b),
+                     order.begin() + static_cast<std::ptrdiff_t>(std::min(order.size(), b + window)),
+                     [&](size_t x, size_t y) { return ft.sequences[x].size() < ft.sequences[y].size(); });
   }
-  impl.model->eval();
+  for (size_t b = 0; b < order.size(); b += ft.batch_size) e.starts.push_back(b);
+  std::shuffle(e.starts.begin(), e.starts.end(), ft.rng);
+  return e;
+}
+
+void TrainBatch(FineTuning& ft, const std::vector<size_t>& order, size_t start, int epoch) {
+  const v1::XClassConfig& c = ft.c;
+  encoder::Encoder::Impl& impl = ft.impl;
+  const int64_t step = ft.step, total = ft.total, warmup = ft.warmup;
+  const double lr = c.learning_rate() * (step < warmup ? (step + 1.0) / warmup
+                                                       : std::max(0.0, (total - step) / double(total - warmup + 1)));
+  for (auto& group : ft.optimizer->param_groups()) static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
+  std::vector<const std::vector<int32_t>*> batch;
+  std::vector<int64_t> targets;
+  for (size_t i = start; i < std::min(order.size(), start + ft.batch_size); ++i) {
+    batch.push_back(&ft.sequences[order[i]]);
+    targets.push_back(ft.labels[order[i]]);
+  }
+  encoder::PaddedBatch padded = encoder::PadSequences(batch, impl.tokenizer.pad_id());
+  const torch::Tensor mask = padded.mask.to(impl.device);
+  encoder::BertOutputs out = impl.model->forward(padded.ids.to(impl.device), mask);
+  const torch::Tensor logits = ft.head(encoder::MeanPoolPieces(out.hidden_states.back(), mask));
+  torch::Tensor loss = torch::nn::functional::cross_entropy(logits, torch::tensor(targets, torch::kInt64).to(impl.device));
+  ft.optimizer->zero_grad();
+  loss.backward();
+  torch::nn::utils::clip_grad_norm_(ft.parameters, 1.0);
+  ft.optimizer->step();
+  ft.epoch_loss += loss.item<double>() * static_cast<double>(batch.size());
+  ++ft.step;
+  if (ft.step % 10 == 0) {
+    ft.progress(static_cast<double>(ft.step) / total, absl::StrFormat("fine-tuning: step %d/%d, epoch %d, loss %.3f",
+                                                                      ft.step, total, epoch + 1, loss.item<double>()));
+  }
+}
+
+absl::StatusOr<FinalClassifierResult> FineTune(encoder::Encoder& encoder, std::span<const std::string> texts,
+                                               std::span<const int> labels, int classes, const v1::XClassConfig& c,
+                                               const CancellationToken* cancel, const StageProgress& progress) {
+  FineTuning ft(encoder.impl(), labels, c, progress);
+  torch::manual_seed(c.seed());
+  TokenizeTruncated(ft, texts);
+  CreateHead(ft, classes);
+  CreateOptimizer(ft);
+  PlanSchedule(ft);
+  ft.impl.model->train();
+  ft.head->train();
+  for (int epoch = 0; epoch < c.epochs(); ++epoch) {
+    const EpochBatches batches = ShuffleBatches(ft);
+    ft.epoch_loss = 0;
+    for (size_t start : batches.starts) {
+      if (cancel != nullptr) RETURN_IF_ERROR(cancel->Check());
+      TrainBatch(ft, batches.order, start, epoch);
+    }
+    ft.epoch_loss /= static_cast<double>(ft.sequences.size());
+  }
+  ft.impl.model->eval();
   FinalClassifierResult result;
-  result.head = HeadFrom(head->weight, head->bias);
-  result.train_loss = epoch_loss;
+  result.head = HeadFrom(ft.head->weight, ft.head->bias);
+  result.train_loss = ft.epoch_loss;
   return result;
 }
 

@@ -1,6 +1,7 @@
 #include "core/xclass/xclass_pipeline.h"
 
 #include <algorithm>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "core/common/status_macros.h"
@@ -105,19 +106,35 @@ absl::StatusOr<EncodedCorpus> EncodeCorpus(const encoder::Encoder& encoder, std:
   return corpus;
 }
 
-absl::StatusOr<Alignment> AlignDocuments(const EncodedCorpus& corpus, const std::vector<std::string>& class_names,
-                                         const std::vector<std::vector<std::string>>& class_name_words,
-                                         const v1::XClassConfig& resolved, const CancellationToken* cancel,
-                                         const StageProgress& progress) {
-  const int classes = static_cast<int>(class_names.size());
-  const size_t n = corpus.documents();
-  if (n < 2) return absl::InvalidArgumentError("X-Class needs at least two documents");
-  if (resolved.attention_weights() && !corpus.has_attention) {
-    return absl::InternalError("attention_weights needs a corpus encoded with attention");
-  }
+namespace {
+
+// What steps 2-5 share, in the order they fill it in.
+struct AlignmentRun {
+  AlignmentRun(const EncodedCorpus& corpus, const v1::XClassConfig& resolved, int classes,
+               const CancellationToken* cancel, const StageProgress& progress)
+      : corpus(corpus), resolved(resolved), classes(classes), n(corpus.documents()), cancel(cancel), progress(progress) {}
+
+  const EncodedCorpus& corpus;
+  const v1::XClassConfig& resolved;
+  const int classes;
+  const size_t n;  // documents
+  const CancellationToken* cancel;
+  const StageProgress& progress;
+
   Alignment out;
+  std::optional<RepresentationAdjustment> adjustment;
+  Eigen::MatrixXf static_vectors;  // adjusted, per vocabulary word
+  Eigen::MatrixXd documents;       // class-oriented document representations
+  Eigen::MatrixXd class_reps;
+};
+
+// Step 2: class names to keyword sets and class representations.
+absl::Status ExpandClassNames(AlignmentRun& a, const std::vector<std::string>& class_names,
+                              const std::vector<std::vector<std::string>>& class_name_words) {
+  const EncodedCorpus& corpus = a.corpus;
+  const v1::XClassConfig& resolved = a.resolved;
   Stopwatch watch;
-  progress(0.0, "expanding the class names into keywords");
+  a.progress(0.0, "expanding the class names into keywords");
   ASSIGN_OR_RETURN(std::vector<std::vector<int>> seeds,
                    ResolveClassNames(corpus.vocab, class_name_words, class_names, resolved.min_word_count()));
   AdjustmentOptions adjustment_options;
@@ -126,53 +143,65 @@ absl::StatusOr<Alignment> AlignDocuments(const EncodedCorpus& corpus, const std:
     adjustment_options.remove_directions = resolved.remove_top_directions();
     adjustment_options.document_context = std::max(0.0, resolved.document_context());
   }
-  const RepresentationAdjustment adjustment = RepresentationAdjustment::Fit(corpus.vocab, adjustment_options);
-  const Eigen::MatrixXf static_vectors = adjustment.Statics(corpus.vocab);
-  const ClassExpansion expansion = ExpandClasses(static_vectors, seeds, resolved.max_keywords());
-  out.class_representations = expansion.representations;
+  a.adjustment.emplace(RepresentationAdjustment::Fit(corpus.vocab, adjustment_options));
+  a.static_vectors = a.adjustment->Statics(corpus.vocab);
+  const ClassExpansion expansion = ExpandClasses(a.static_vectors, seeds, resolved.max_keywords());
+  a.out.class_representations = expansion.representations;
   for (const auto& keywords : expansion.keywords) {
     std::vector<std::string> names;
     for (int w : keywords) names.push_back(corpus.vocab.words[static_cast<size_t>(w)]);
-    out.keywords.push_back(std::move(names));
+    a.out.keywords.push_back(std::move(names));
   }
-  out.seconds["classes"] = watch.seconds();
-  if (cancel != nullptr) RETURN_IF_ERROR(cancel->Check());
+  a.out.seconds["classes"] = watch.seconds();
+  return absl::OkStatus();
+}
 
-  watch = Stopwatch();
-  progress(0.1, absl::StrCat("class-oriented representations of ", n, " documents"));
+// Step 3: class-oriented document representations, and each document's cosine-nearest class.
+absl::Status RepresentDocuments(AlignmentRun& a) {
+  const EncodedCorpus& corpus = a.corpus;
+  const size_t n = a.n;
+  Alignment& out = a.out;
+  Stopwatch watch;
+  a.progress(0.1, absl::StrCat("class-oriented representations of ", n, " documents"));
   const ClassSpace space(out.class_representations);
   out.document_representations.resize(static_cast<Eigen::Index>(n), corpus.hidden);
   for (size_t i = 0; i < n; ++i) {
     Eigen::MatrixXf contextual = corpus.Contextual(i);
-    adjustment.Apply(&contextual);
+    a.adjustment->Apply(&contextual);
     Eigen::MatrixXf statics(contextual.rows(), corpus.hidden);
     for (size_t w = 0; w < corpus.word_ids[i].size(); ++w) {
-      statics.row(static_cast<Eigen::Index>(w)) = static_vectors.row(corpus.word_ids[i][w]);
+      statics.row(static_cast<Eigen::Index>(w)) = a.static_vectors.row(corpus.word_ids[i][w]);
     }
     std::span<const float> attention;
-    if (resolved.attention_weights()) attention = corpus.attention[i];
+    if (a.resolved.attention_weights()) attention = corpus.attention[i];
     out.document_representations.row(static_cast<Eigen::Index>(i)) =
         ClassOrientedRepresentation(contextual, statics, space, attention).transpose();
     if (i % 1000 == 999) {
-      if (cancel != nullptr) RETURN_IF_ERROR(cancel->Check());
-      progress(0.1 + 0.5 * static_cast<double>(i + 1) / n, absl::StrCat(i + 1, " of ", n, " document representations"));
+      if (a.cancel != nullptr) RETURN_IF_ERROR(a.cancel->Check());
+      a.progress(0.1 + 0.5 * static_cast<double>(i + 1) / n, absl::StrCat(i + 1, " of ", n, " document representations"));
     }
   }
-  const Eigen::MatrixXd documents = out.document_representations.cast<double>();
-  const Eigen::MatrixXd class_reps = out.class_representations.cast<double>();
-  out.nearest = RowArgmax(UnitRows(documents) * UnitRows(class_reps).transpose());
+  a.documents = out.document_representations.cast<double>();
+  a.class_reps = out.class_representations.cast<double>();
+  out.nearest = RowArgmax(UnitRows(a.documents) * UnitRows(a.class_reps).transpose());
   out.seconds["documents"] = watch.seconds();
+  return absl::OkStatus();
+}
 
-  watch = Stopwatch();
-  progress(0.6, "PCA and Gaussian mixture");
+// Step 4: PCA, then a tied-covariance Gaussian mixture with one component per class.
+absl::Status AlignWithMixture(AlignmentRun& a) {
+  const v1::XClassConfig& resolved = a.resolved;
+  Alignment& out = a.out;
+  Stopwatch watch;
+  a.progress(0.6, "PCA and Gaussian mixture");
   PcaOptions pca_options;
   pca_options.components = resolved.pca_components();
   pca_options.variance_fraction = resolved.pca_variance();
   pca_options.incremental = resolved.incremental_pca();
   pca_options.batch_size = resolved.pca_batch_size();
-  ASSIGN_OR_RETURN(Pca pca, FitPca(documents, pca_options));
-  const Eigen::MatrixXd reduced = pca.Transform(documents);
-  const Eigen::MatrixXd reduced_classes = pca.Transform(class_reps);
+  ASSIGN_OR_RETURN(Pca pca, FitPca(a.documents, pca_options));
+  const Eigen::MatrixXd reduced = pca.Transform(a.documents);
+  const Eigen::MatrixXd reduced_classes = pca.Transform(a.class_reps);
   out.pca_components = static_cast<int>(pca.components.cols());
   out.pca_explained_variance = pca.explained_fraction;
   // Each document starts in its cosine-nearest class in the reduced space (as the authors do),
@@ -181,22 +210,45 @@ absl::StatusOr<Alignment> AlignDocuments(const EncodedCorpus& corpus, const std:
   GmmOptions gmm_options;
   gmm_options.max_iterations = resolved.gmm_max_iterations();
   gmm_options.tolerance = resolved.gmm_tolerance();
-  ASSIGN_OR_RETURN(Gmm gmm, FitTiedGmm(reduced, OneHot(initial, classes), gmm_options));
+  ASSIGN_OR_RETURN(Gmm gmm, FitTiedGmm(reduced, OneHot(initial, a.classes), gmm_options));
   out.gmm_iterations = gmm.iterations;
   out.gmm_converged = gmm.converged;
   out.aligned = RowArgmax(gmm.posteriors);
-  out.confidence.resize(n);
-  for (size_t i = 0; i < n; ++i) out.confidence[i] = gmm.posteriors(static_cast<Eigen::Index>(i), out.aligned[i]);
+  out.confidence.resize(a.n);
+  for (size_t i = 0; i < a.n; ++i) out.confidence[i] = gmm.posteriors(static_cast<Eigen::Index>(i), out.aligned[i]);
   out.seconds["align"] = watch.seconds();
+  return absl::OkStatus();
+}
 
-  watch = Stopwatch();
+// Step 5: the most confident documents of each class.
+void SelectConfidentDocuments(AlignmentRun& a) {
+  Alignment& out = a.out;
+  Stopwatch watch;
   SelectionOptions selection;
-  selection.fraction = resolved.select_fraction();
-  selection.per_class_thresholds = resolved.per_class_thresholds();
-  out.selected = SelectConfident(out.aligned, out.confidence, classes, selection);
+  selection.fraction = a.resolved.select_fraction();
+  selection.per_class_thresholds = a.resolved.per_class_thresholds();
+  out.selected = SelectConfident(out.aligned, out.confidence, a.classes, selection);
   out.seconds["select"] = watch.seconds();
-  progress(1.0, absl::StrCat(out.selected.size(), " confident documents selected"));
-  return out;
+  a.progress(1.0, absl::StrCat(out.selected.size(), " confident documents selected"));
+}
+
+}  // namespace
+
+absl::StatusOr<Alignment> AlignDocuments(const EncodedCorpus& corpus, const std::vector<std::string>& class_names,
+                                         const std::vector<std::vector<std::string>>& class_name_words,
+                                         const v1::XClassConfig& resolved, const CancellationToken* cancel,
+                                         const StageProgress& progress) {
+  if (corpus.documents() < 2) return absl::InvalidArgumentError("X-Class needs at least two documents");
+  if (resolved.attention_weights() && !corpus.has_attention) {
+    return absl::InternalError("attention_weights needs a corpus encoded with attention");
+  }
+  AlignmentRun a(corpus, resolved, static_cast<int>(class_names.size()), cancel, progress);
+  RETURN_IF_ERROR(ExpandClassNames(a, class_names, class_name_words));
+  if (cancel != nullptr) RETURN_IF_ERROR(cancel->Check());
+  RETURN_IF_ERROR(RepresentDocuments(a));
+  RETURN_IF_ERROR(AlignWithMixture(a));
+  SelectConfidentDocuments(a);
+  return std::move(a.out);
 }
 
 }  // namespace textclf::xclass

@@ -6,6 +6,7 @@
 
 namespace textclf::zest {
 
+// Long on purpose: a flat table of each field's default then its check, in the order errors are reported.
 absl::StatusOr<v1::ZestConfig> ResolveConfig(const v1::ZestConfig& config, int num_classes) {
   v1::ZestConfig r = config;
   if (num_classes < 2) {

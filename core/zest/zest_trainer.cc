@@ -5,6 +5,7 @@
 #include <cmath>
 #include <filesystem>
 #include <mutex>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "core/common/files.h"
@@ -97,217 +98,312 @@ struct ClassPlan {
   size_t first_size = 0;      // dynamic shrinking starts here
 };
 
-}  // namespace
+// What the stages of Train share, in the order they fill it in.
+struct ZestTraining {
+  ZestTraining(const v1::TrainStart& start, const TrainingSet& data, TrainContext& ctx)
+      : start(start), data(data), ctx(ctx), num_classes(static_cast<int>(data.classes.size())) {}
 
-absl::StatusOr<v1::Manifest> Train(const v1::TrainStart& start, const TrainingSet& data,
-                                   TrainContext& ctx) {
-  const int num_classes = static_cast<int>(data.classes.size());
-  ASSIGN_OR_RETURN(v1::ZestConfig config, ResolveConfig(start.config().zest(), num_classes));
-  const bool binary = IsBinary(config);
+  const v1::TrainStart& start;
+  const TrainingSet& data;
+  TrainContext& ctx;
+  const int num_classes;
+
+  v1::ZestConfig config;
+  bool binary = false;
   int positive = 1;
-  if (binary) {
-    ASSIGN_OR_RETURN(positive, ResolvePositiveClass(config, data.classes));
-  }
-  std::vector<std::vector<size_t>> members(num_classes);
-  for (size_t i = 0; i < data.labels.size(); ++i) members[data.labels[i]].push_back(i);
-  for (int c = 0; c < num_classes; ++c) {
-    if (members[c].empty()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("class \"", data.classes[c], "\" has no training examples"));
-    }
-  }
-
-  // Probabilities are calibrated on examples the dictionaries never saw: the CALIBRATION split,
-  // or else a small stratified hold-out of the training examples.
-  std::vector<bool> held(data.texts.size(), false);
-  std::vector<std::string> calibration_texts = data.calibration_texts;
-  std::vector<int> calibration_labels = data.calibration_labels;
-  if (calibration_texts.empty() && config.calibration_fraction() > 0 && data.texts.size() >= kMinExamplesForHoldOut) {
-    held = CalibrationHoldOut(members, data.texts.size(), config.calibration_fraction());
-    for (auto& indices : members) {
-      std::vector<size_t> kept;
-      for (size_t i : indices) {
-        if (!held[i]) {
-          kept.push_back(i);
-        } else {
-          calibration_texts.push_back(data.texts[i]);
-          calibration_labels.push_back(data.labels[i]);
-        }
-      }
-      indices = std::move(kept);
-    }
-  }
-
-  ctx.progress("preprocess", 0.0, "learning the character filter");
+  std::vector<std::vector<size_t>> members;  // training example indices per class
+  std::vector<bool> held;                    // held out for calibration
+  std::vector<std::string> calibration_texts;
+  std::vector<int> calibration_labels;
   text::CharFilter filter;
-  if (config.char_df_threshold() > 0) {
-    std::vector<std::string_view> views;
-    for (size_t i = 0; i < data.texts.size(); ++i) {
-      if (!held[i]) views.push_back(data.texts[i]);
-    }
-    filter = text::CharFilter::Learn(views, config.char_df_threshold());
-  }
-  Preprocessor preprocessor(config, filter);
+  std::optional<Preprocessor> preprocessor;
+  std::vector<SampleSet> samples;  // per class
+  std::vector<ClassPlan> plans;
+  int64_t primary = 0;
+  std::vector<std::vector<TrainedDictionary>> dicts;  // per class, largest first
+  v1::Manifest manifest;
+  int raw_content = 0;  // dictionaries that are raw samples
+};
 
+absl::Status ResolveOptions(ZestTraining& t) {
+  ASSIGN_OR_RETURN(t.config, ResolveConfig(t.start.config().zest(), t.num_classes));
+  t.binary = IsBinary(t.config);
+  if (t.binary) {
+    ASSIGN_OR_RETURN(t.positive, ResolvePositiveClass(t.config, t.data.classes));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status GroupByClass(ZestTraining& t) {
+  t.members.resize(t.num_classes);
+  for (size_t i = 0; i < t.data.labels.size(); ++i) t.members[t.data.labels[i]].push_back(i);
+  for (int c = 0; c < t.num_classes; ++c) {
+    if (t.members[c].empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("class \"", t.data.classes[c], "\" has no training examples"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+// Probabilities are calibrated on examples the dictionaries never saw: the CALIBRATION split,
+// or else a small stratified hold-out of the training examples.
+void HoldOutCalibrationExamples(ZestTraining& t) {
+  const TrainingSet& data = t.data;
+  t.held.assign(data.texts.size(), false);
+  t.calibration_texts = data.calibration_texts;
+  t.calibration_labels = data.calibration_labels;
+  const bool hold_out = t.calibration_texts.empty() && t.config.calibration_fraction() > 0 &&
+                        data.texts.size() >= kMinExamplesForHoldOut;
+  if (!hold_out) return;
+  t.held = CalibrationHoldOut(t.members, data.texts.size(), t.config.calibration_fraction());
+  for (auto& indices : t.members) {
+    std::vector<size_t> kept;
+    for (size_t i : indices) {
+      if (!t.held[i]) {
+        kept.push_back(i);
+      } else {
+        t.calibration_texts.push_back(data.texts[i]);
+        t.calibration_labels.push_back(data.labels[i]);
+      }
+    }
+    indices = std::move(kept);
+  }
+}
+
+void LearnCharacterFilter(ZestTraining& t) {
+  t.ctx.progress("preprocess", 0.0, "learning the character filter");
+  if (t.config.char_df_threshold() > 0) {
+    std::vector<std::string_view> views;
+    for (size_t i = 0; i < t.data.texts.size(); ++i) {
+      if (!t.held[i]) views.push_back(t.data.texts[i]);
+    }
+    t.filter = text::CharFilter::Learn(views, t.config.char_df_threshold());
+  }
+  t.preprocessor.emplace(t.config, t.filter);
+}
+
+absl::Status CollectSamples(ZestTraining& t) {
+  const TrainingSet& data = t.data;
   std::vector<std::vector<std::string>> per_text(data.texts.size());
-  ctx.pool->ParallelFor(data.texts.size(), 512, [&](size_t begin, size_t end) {
+  t.ctx.pool->ParallelFor(data.texts.size(), 512, [&](size_t begin, size_t end) {
     for (size_t i = begin; i < end; ++i) {
-      if (!held[i]) preprocessor.AppendTrainingSamples(data.texts[i], &per_text[i]);
+      if (!t.held[i]) t.preprocessor->AppendTrainingSamples(data.texts[i], &per_text[i]);
     }
   });
-  std::vector<SampleSet> samples(num_classes);
-  for (int c = 0; c < num_classes; ++c) {
-    for (size_t i : members[c]) {
-      for (const std::string& s : per_text[i]) samples[c].Add(s);
+  t.samples.resize(t.num_classes);
+  for (int c = 0; c < t.num_classes; ++c) {
+    for (size_t i : t.members[c]) {
+      for (const std::string& s : per_text[i]) t.samples[c].Add(s);
     }
-    if (samples[c].buffer.empty()) {
+    if (t.samples[c].buffer.empty()) {
       return absl::InvalidArgumentError(absl::StrCat(
           "class \"", data.classes[c], "\" has no text left after cleaning; its examples are empty "
           "or made only of filtered characters"));
     }
   }
-  per_text.clear();
-  RETURN_IF_ERROR(ctx.cancel->Check());
+  return absl::OkStatus();
+}
 
-  // Dictionary sizes follow the reference: binary models size from the positive class's corpus
-  // (the negative class reuses it); multi-class models space sizes between the classes' corpora.
-  ctx.progress("size", 0.1, "measuring class corpora");
-  auto corpus_size = [&](int c) {
-    std::string corpus;
-    corpus.reserve(samples[c].buffer.size() + samples[c].count());
-    size_t offset = 0;
-    for (size_t len : samples[c].sizes) {
-      if (!corpus.empty()) corpus.push_back(preprocessor.corpus_separator());
-      corpus.append(samples[c].buffer, offset, len);
-      offset += len;
-    }
-    return MeasureCompressedSize(corpus, config.level(), config.sizing_block_bytes(), ctx.pool);
-  };
-  std::vector<ClassPlan> plans(num_classes);
-  int64_t primary = 0;
-  if (binary) {
-    primary = static_cast<int64_t>(config.dict_size_factor() * corpus_size(positive));
-    for (auto& plan : plans) {
-      plan.sizes = BinaryDictionarySizes(primary, config.max_dicts(), config.min_dict_size());
+int64_t CompressedCorpusSize(const ZestTraining& t, int c) {
+  const SampleSet& samples = t.samples[c];
+  std::string corpus;
+  corpus.reserve(samples.buffer.size() + samples.count());
+  size_t offset = 0;
+  for (size_t len : samples.sizes) {
+    if (!corpus.empty()) corpus.push_back(t.preprocessor->corpus_separator());
+    corpus.append(samples.buffer, offset, len);
+    offset += len;
+  }
+  return MeasureCompressedSize(corpus, t.config.level(), t.config.sizing_block_bytes(), t.ctx.pool);
+}
+
+// Dictionary sizes follow the reference: binary models size from the positive class's corpus
+// (the negative class reuses it); multi-class models space sizes between the classes' corpora.
+void PlanDictionarySizes(ZestTraining& t) {
+  const v1::ZestConfig& config = t.config;
+  t.ctx.progress("size", 0.1, "measuring class corpora");
+  t.plans.resize(t.num_classes);
+  if (t.binary) {
+    t.primary = static_cast<int64_t>(config.dict_size_factor() * CompressedCorpusSize(t, t.positive));
+    for (auto& plan : t.plans) {
+      plan.sizes = BinaryDictionarySizes(t.primary, config.max_dicts(), config.min_dict_size());
       plan.first_size = plan.sizes.front();
     }
-  } else {
-    std::vector<int64_t> compressed(num_classes);
-    for (int c = 0; c < num_classes; ++c) compressed[c] = corpus_size(c);
-    std::vector<size_t> sizes = MulticlassDictionarySizes(
-        compressed, config.max_dicts(), config.min_dict_size(), config.multiclass_min_size_cap());
-    for (size_t& size : sizes) size = static_cast<size_t>(size * config.multiclass_dict_scale());
-    primary = static_cast<int64_t>(sizes.back());
-    for (auto& plan : plans) {
-      plan.sizes = sizes;
-      plan.first_size = sizes.back();
-    }
+    return;
   }
-  RETURN_IF_ERROR(ctx.cancel->Check());
+  std::vector<int64_t> compressed(t.num_classes);
+  for (int c = 0; c < t.num_classes; ++c) compressed[c] = CompressedCorpusSize(t, c);
+  std::vector<size_t> sizes = MulticlassDictionarySizes(
+      compressed, config.max_dicts(), config.min_dict_size(), config.multiclass_min_size_cap());
+  for (size_t& size : sizes) size = static_cast<size_t>(size * config.multiclass_dict_scale());
+  t.primary = static_cast<int64_t>(sizes.back());
+  for (auto& plan : t.plans) {
+    plan.sizes = sizes;
+    plan.first_size = sizes.back();
+  }
+}
 
-  // Build. Fixed plans train every (class, size) pair in parallel; dynamic shrinking decides
-  // each class's next size from the last dictionary, so it runs classes in parallel instead.
-  std::vector<std::vector<TrainedDictionary>> dicts(num_classes);
-  std::mutex mu;
-  absl::Status failure;
-  std::atomic<int> built{0};
-  int expected = 0;
-  for (auto& plan : plans) expected += static_cast<int>(plan.sizes.size());
-  auto report = [&] {
-    int done = ++built;
+// Progress and the first failure of dictionary builds running on pool threads.
+class BuildTracker {
+ public:
+  explicit BuildTracker(const ZestTraining& t) : progress_(t.ctx.progress) {
+    for (const auto& plan : t.plans) expected_ += static_cast<int>(plan.sizes.size());
+  }
+
+  void Built() {
+    int done = ++built_;
     // Dictionaries finish on pool threads; progress callbacks need not be thread-safe.
-    std::lock_guard<std::mutex> lock(mu);
-    ctx.progress("dictionaries", 0.2 + 0.7 * std::min(1.0, done / std::max(1.0, 1.0 * expected)),
-                 absl::StrCat(done, " dictionaries built"));
-  };
-  auto record_failure = [&](absl::Status s) {
-    std::lock_guard<std::mutex> lock(mu);
-    if (failure.ok()) failure = std::move(s);
-  };
-
-  if (!config.dynamic_shrinking()) {
-    struct Job { int cls; size_t index; size_t size; };
-    std::vector<Job> jobs;
-    for (int c = 0; c < num_classes; ++c) {
-      dicts[c].resize(plans[c].sizes.size());
-      for (size_t j = 0; j < plans[c].sizes.size(); ++j) jobs.push_back({c, j, plans[c].sizes[j]});
-    }
-    // Largest first, so that the longest jobs do not end up last on one core.
-    std::stable_sort(jobs.begin(), jobs.end(), [](const Job& a, const Job& b) { return a.size > b.size; });
-    ctx.pool->ParallelFor(jobs.size(), 1, [&](size_t begin, size_t end) {
-      for (size_t k = begin; k < end; ++k) {
-        if (ctx.cancel->cancelled()) return;
-        auto d = TrainDictionary(samples[jobs[k].cls], jobs[k].size, config);
-        if (!d.ok()) return record_failure(d.status());
-        dicts[jobs[k].cls][jobs[k].index] = std::move(*d);
-        report();
-      }
-    });
-  } else {
-    ctx.pool->ParallelFor(num_classes, 1, [&](size_t begin, size_t end) {
-      for (size_t c = begin; c < end; ++c) {
-        double size = static_cast<double>(plans[c].first_size);
-        while (static_cast<int>(dicts[c].size()) < config.max_dicts()) {
-          if (ctx.cancel->cancelled()) return;
-          auto d = TrainDictionary(samples[c], static_cast<size_t>(size), config);
-          if (!d.ok()) return record_failure(d.status());
-          dicts[c].push_back(std::move(*d));
-          report();
-          const double rate = MeanRate(samples[c], dicts[c].back().content, config.level(),
-                                       config.shrink_probe_samples());
-          const double next = size * config.dict_size_factor();
-          if (rate >= config.compression_threshold() || next < config.min_dict_size()) break;
-          size = next;
-        }
-      }
-    });
+    std::lock_guard<std::mutex> lock(mu_);
+    progress_("dictionaries", 0.2 + 0.7 * std::min(1.0, done / std::max(1.0, 1.0 * expected_)),
+              absl::StrCat(done, " dictionaries built"));
   }
-  RETURN_IF_ERROR(ctx.cancel->Check());
-  RETURN_IF_ERROR(failure);
 
-  ctx.progress("write", 0.92, "writing dictionaries");
-  v1::Manifest manifest;
+  void Failed(absl::Status s) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (failure_.ok()) failure_ = std::move(s);
+  }
+
+  absl::Status failure() const { return failure_; }
+
+ private:
+  const ProgressFn& progress_;
+  std::mutex mu_;
+  absl::Status failure_;
+  std::atomic<int> built_{0};
+  int expected_ = 0;
+};
+
+// Every (class, size) pair of the fixed plans, in parallel.
+void BuildPlannedDictionaries(ZestTraining& t, BuildTracker& tracker) {
+  struct Job { int cls; size_t index; size_t size; };
+  std::vector<Job> jobs;
+  for (int c = 0; c < t.num_classes; ++c) {
+    t.dicts[c].resize(t.plans[c].sizes.size());
+    for (size_t j = 0; j < t.plans[c].sizes.size(); ++j) jobs.push_back({c, j, t.plans[c].sizes[j]});
+  }
+  // Largest first, so that the longest jobs do not end up last on one core.
+  std::stable_sort(jobs.begin(), jobs.end(), [](const Job& a, const Job& b) { return a.size > b.size; });
+  t.ctx.pool->ParallelFor(jobs.size(), 1, [&](size_t begin, size_t end) {
+    for (size_t k = begin; k < end; ++k) {
+      if (t.ctx.cancel->cancelled()) return;
+      auto d = TrainDictionary(t.samples[jobs[k].cls], jobs[k].size, t.config);
+      if (!d.ok()) return tracker.Failed(d.status());
+      t.dicts[jobs[k].cls][jobs[k].index] = std::move(*d);
+      tracker.Built();
+    }
+  });
+}
+
+// Dynamic shrinking decides each class's next size from its last dictionary, so classes run in
+// parallel and each class's dictionaries one after the other.
+void BuildShrinkingDictionaries(ZestTraining& t, BuildTracker& tracker) {
+  const v1::ZestConfig& config = t.config;
+  t.ctx.pool->ParallelFor(t.num_classes, 1, [&](size_t begin, size_t end) {
+    for (size_t c = begin; c < end; ++c) {
+      double size = static_cast<double>(t.plans[c].first_size);
+      while (static_cast<int>(t.dicts[c].size()) < config.max_dicts()) {
+        if (t.ctx.cancel->cancelled()) return;
+        auto d = TrainDictionary(t.samples[c], static_cast<size_t>(size), config);
+        if (!d.ok()) return tracker.Failed(d.status());
+        t.dicts[c].push_back(std::move(*d));
+        tracker.Built();
+        const double rate = MeanRate(t.samples[c], t.dicts[c].back().content, config.level(),
+                                     config.shrink_probe_samples());
+        const double next = size * config.dict_size_factor();
+        if (rate >= config.compression_threshold() || next < config.min_dict_size()) break;
+        size = next;
+      }
+    }
+  });
+}
+
+absl::Status BuildDictionaries(ZestTraining& t) {
+  t.dicts.resize(t.num_classes);
+  BuildTracker tracker(t);
+  if (!t.config.dynamic_shrinking()) {
+    BuildPlannedDictionaries(t, tracker);
+  } else {
+    BuildShrinkingDictionaries(t, tracker);
+  }
+  RETURN_IF_ERROR(t.ctx.cancel->Check());
+  return tracker.failure();
+}
+
+void DescribeModel(ZestTraining& t) {
+  v1::Manifest& manifest = t.manifest;
   manifest.set_family(v1::ZEST);
-  for (const auto& name : data.classes) manifest.add_classes(name);
-  *manifest.mutable_config() = start.config();
-  *manifest.mutable_config()->mutable_zest() = config;
+  for (const auto& name : t.data.classes) manifest.add_classes(name);
+  *manifest.mutable_config() = t.start.config();
+  *manifest.mutable_config()->mutable_zest() = t.config;
   v1::ZestState* state = manifest.mutable_zest();
-  *state->mutable_resolved() = config;
-  state->set_allowed_characters(filter.allowed());
-  state->set_primary_dict_size(primary);
-  state->set_positive_class_index(binary ? positive : 0);
-  state->set_temperature(binary ? kDefaultBinaryTemperature : kDefaultMulticlassTemperature);
-  std::filesystem::create_directories(ctx.output_dir / "dicts");
-  int raw_content = 0;
-  for (int c = 0; c < num_classes; ++c) {
+  *state->mutable_resolved() = t.config;
+  state->set_allowed_characters(t.filter.allowed());
+  state->set_primary_dict_size(t.primary);
+  state->set_positive_class_index(t.binary ? t.positive : 0);
+  state->set_temperature(t.binary ? kDefaultBinaryTemperature : kDefaultMulticlassTemperature);
+}
+
+absl::Status WriteDictionaries(ZestTraining& t) {
+  v1::ZestState* state = t.manifest.mutable_zest();
+  std::filesystem::create_directories(t.ctx.output_dir / "dicts");
+  for (int c = 0; c < t.num_classes; ++c) {
     v1::ZestClassDictionaries* entry = state->add_classes();
-    entry->set_label(data.classes[c]);
-    for (size_t j = 0; j < dicts[c].size(); ++j) {
+    entry->set_label(t.data.classes[c]);
+    for (size_t j = 0; j < t.dicts[c].size(); ++j) {
       const std::string file = absl::StrCat("dicts/class", c, "_dict", j, ".zdict");
-      RETURN_IF_ERROR(WriteFileDurably(ctx.output_dir / file, dicts[c][j].content));
+      RETURN_IF_ERROR(WriteFileDurably(t.ctx.output_dir / file, t.dicts[c][j].content));
       v1::ZestDictionary* d = entry->add_dictionaries();
       d->set_file(file);
-      d->set_size_bytes(dicts[c][j].content.size());
-      raw_content += dicts[c][j].raw_content ? 1 : 0;
+      d->set_size_bytes(t.dicts[c][j].content.size());
+      t.raw_content += t.dicts[c][j].raw_content ? 1 : 0;
     }
   }
   // The header size comes from the same code path that scores, so they cannot disagree.
-  ASSIGN_OR_RETURN(auto bank, CompressorBank::Create({{dicts[0][0].content}}, config.level()));
+  ASSIGN_OR_RETURN(auto bank, CompressorBank::Create({{t.dicts[0][0].content}}, t.config.level()));
   state->set_header_size(bank->header_size());
-  if (!calibration_texts.empty()) {
-    ctx.progress("calibrate", 0.94, absl::StrCat("fitting the probability temperature on ",
-                                                 calibration_texts.size(), " held-out examples"));
-    ASSIGN_OR_RETURN(double temperature,
-                     FitTemperatureOn(manifest, dicts, calibration_texts, calibration_labels, ctx.pool));
-    state->set_temperature(temperature);
-    state->set_calibration_examples(static_cast<int64_t>(calibration_texts.size()));
-  }
-  if (raw_content > 0) {
-    (*manifest.mutable_training()->mutable_notes())["raw_content_dictionaries"] =
-        absl::StrCat(raw_content, " dictionaries are raw samples: the classes were too small for "
+  return absl::OkStatus();
+}
+
+absl::Status CalibrateTemperature(ZestTraining& t) {
+  if (t.calibration_texts.empty()) return absl::OkStatus();
+  t.ctx.progress("calibrate", 0.94, absl::StrCat("fitting the probability temperature on ",
+                                                 t.calibration_texts.size(), " held-out examples"));
+  ASSIGN_OR_RETURN(double temperature, FitTemperatureOn(t.manifest, t.dicts, t.calibration_texts,
+                                                        t.calibration_labels, t.ctx.pool));
+  v1::ZestState* state = t.manifest.mutable_zest();
+  state->set_temperature(temperature);
+  state->set_calibration_examples(static_cast<int64_t>(t.calibration_texts.size()));
+  return absl::OkStatus();
+}
+
+void NoteRawDictionaries(ZestTraining& t) {
+  if (t.raw_content == 0) return;
+  (*t.manifest.mutable_training()->mutable_notes())["raw_content_dictionaries"] =
+      absl::StrCat(t.raw_content, " dictionaries are raw samples: the classes were too small for "
                                   "zstd's dictionary builder");
-  }
-  return manifest;
+}
+
+}  // namespace
+
+absl::StatusOr<v1::Manifest> Train(const v1::TrainStart& start, const TrainingSet& data,
+                                   TrainContext& ctx) {
+  ZestTraining t(start, data, ctx);
+  RETURN_IF_ERROR(ResolveOptions(t));
+  RETURN_IF_ERROR(GroupByClass(t));
+  HoldOutCalibrationExamples(t);
+  LearnCharacterFilter(t);
+  RETURN_IF_ERROR(CollectSamples(t));
+  RETURN_IF_ERROR(ctx.cancel->Check());
+  PlanDictionarySizes(t);
+  RETURN_IF_ERROR(ctx.cancel->Check());
+  RETURN_IF_ERROR(BuildDictionaries(t));
+  ctx.progress("write", 0.92, "writing dictionaries");
+  DescribeModel(t);
+  RETURN_IF_ERROR(WriteDictionaries(t));
+  RETURN_IF_ERROR(CalibrateTemperature(t));
+  NoteRawDictionaries(t);
+  return std::move(t.manifest);
 }
 
 }  // namespace textclf::zest
