@@ -75,8 +75,8 @@ absl::StatusOr<v1::Manifest> SourceManifest(const FamilyTable& families, registr
   if (!manifest.ok()) return manifest.status();
   ASSIGN_OR_RETURN(const FamilyDescriptor* family, families.Find(manifest->family()));
   if (family->quantize == nullptr) {
-    return absl::FailedPreconditionError(absl::StrCat("Quantize applies to the ", QuantizableNames(families),
-                                                      " families; ", start.model(), " is a ", std::string(family->name), " model"));
+    return absl::FailedPreconditionError(absl::StrCat("Quantize applies to the quantizable families (",
+                                                      QuantizableNames(families), "); ", start.model(), " is a ", std::string(family->name), " model"));
   }
   // A target model of another family would mix families across its versions.
   auto target_versions = repository.ListVersions(start.target_model());

@@ -107,103 +107,124 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(v1::ServerConfig config, S
     return absl::InvalidArgumentError("the maximum connection age and its grace must not be negative");
   }
   const bool shared_repository = options.poll_interval_s > 0;
-  ASSIGN_OR_RETURN(config, ResolveServerConfig(std::move(config)));
   std::unique_ptr<Server> server(new Server());
-  server->config_ = config;
-  server->metrics_ = std::make_unique<PrometheusMetrics>(TEXTCLF_VERSION);
-  server->statistics_ = std::make_unique<runtime::StatisticsCollector>();
-  server->observers_ = std::make_unique<runtime::ObserverList>();
-  server->observers_->Add(server->metrics_.get());
-  server->observers_->Add(server->statistics_.get());
-  server->log_observer_ = std::make_unique<LogObserver>();
-  server->observers_->Add(server->log_observer_.get());
-  if (config.metrics_port() >= 0) {
-    ASSIGN_OR_RETURN(server->metrics_endpoint_,
-                     MetricsEndpoint::Start(config.metrics_host(), config.metrics_port(), server->metrics_->registry(),
-                                            {server->metrics_->process()}));
+  ASSIGN_OR_RETURN(server->config_, ResolveServerConfig(std::move(config)));
+  // The composition root: the one place that knows which families there are.
+  const FamilyTable* families = options.families != nullptr ? options.families : &BuiltInFamilies();
+  RETURN_IF_ERROR(server->StartObservers());
+  RETURN_IF_ERROR(server->OpenRepository(shared_repository));
+  server->LoadModels(families, options);
+  RETURN_IF_ERROR(server->AssembleService(families));
+  RETURN_IF_ERROR(server->StartGrpc(options));
+  return server;
+}
+
+// Metrics, statistics and the log hear of everything that follows, loads included.
+absl::Status Server::StartObservers() {
+  metrics_ = std::make_unique<PrometheusMetrics>(TEXTCLF_VERSION);
+  statistics_ = std::make_unique<runtime::StatisticsCollector>();
+  observers_ = std::make_unique<runtime::ObserverList>();
+  observers_->Add(metrics_.get());
+  observers_->Add(statistics_.get());
+  log_observer_ = std::make_unique<LogObserver>();
+  observers_->Add(log_observer_.get());
+  if (config_.metrics_port() >= 0) {
+    ASSIGN_OR_RETURN(metrics_endpoint_, MetricsEndpoint::Start(config_.metrics_host(), config_.metrics_port(),
+                                                               metrics_->registry(), {metrics_->process()}));
   }
-  server->predictions_ = std::make_unique<runtime::PredictionLog>(config.feedback_log_texts(), config.feedback_window());
-  server->repository_ = std::make_unique<registry::Repository>(config.models_dir());
-  if (config.read_only()) {
+  predictions_ = std::make_unique<runtime::PredictionLog>(config_.feedback_log_texts(), config_.feedback_window());
+  return absl::OkStatus();
+}
+
+absl::Status Server::OpenRepository(bool shared_repository) {
+  repository_ = std::make_unique<registry::Repository>(config_.models_dir());
+  if (config_.read_only()) {
     // A read-only replica writes nothing, not even the layout or the clean-up of leftovers: its
     // volume may be mounted read-only, and the one writer (a training Job) owns those.
     std::error_code ec;
-    if (!std::filesystem::is_directory(config.models_dir(), ec)) {
-      return absl::NotFoundError(absl::StrCat("--read-only needs an existing model folder; ", config.models_dir(),
+    if (!std::filesystem::is_directory(config_.models_dir(), ec)) {
+      return absl::NotFoundError(absl::StrCat("--read-only needs an existing model folder; ", config_.models_dir(),
                                               " is not one"));
     }
-  } else {
-    RETURN_IF_ERROR(server->repository_->Initialize(shared_repository ? std::chrono::seconds(kSharedLeftoverAge)
-                                                                      : std::chrono::seconds(0)));
+    return absl::OkStatus();
   }
+  return repository_->Initialize(shared_repository ? std::chrono::seconds(kSharedLeftoverAge)
+                                                   : std::chrono::seconds(0));
+}
+
+// The runtime, then the models it serves; models that fail to load are logged and the rest serve.
+void Server::LoadModels(const FamilyTable* families, const ServeOptions& options) {
   // The thread that asks for parallel work (a model instance, a training job) takes part in it,
   // so the pool has one worker fewer than the threads wanted.
-  const int threads = config.threads() > 0 ? config.threads() : ThreadPool::HardwareThreads();
-  server->cpu_pool_ = std::make_unique<ThreadPool>(std::max(1, threads - 1));
-  std::map<std::string, v1::ModelConfig> overrides(config.model_overrides().begin(), config.model_overrides().end());
-  // The composition root: the one place that knows which families there are.
-  const FamilyTable* families = options.families != nullptr ? options.families : &BuiltInFamilies();
-  server->runtime_ = std::make_unique<runtime::InferenceRuntime>(
-      families, server->cpu_pool_.get(), server->observers_.get(), std::move(overrides), torch_support::CudaDeviceCount(),
-      &torch_support::MakeDeviceContext);
-  server->models_ = std::make_unique<registry::ModelManager>(server->repository_.get(), families, config.version_policy(),
-                                                             server->runtime_.get());
-  server->models_->ApplyPolicyToAll(&server->load_failures_);
-  for (const std::string& failure : server->load_failures_) logging::Warning("model_not_loaded", {{"message", failure}});
-  if (shared_repository) {
-    server->poller_ = std::make_unique<RepositoryPoller>(
-        server->models_.get(),
+  const int threads = config_.threads() > 0 ? config_.threads() : ThreadPool::HardwareThreads();
+  cpu_pool_ = std::make_unique<ThreadPool>(std::max(1, threads - 1));
+  std::map<std::string, v1::ModelConfig> overrides(config_.model_overrides().begin(), config_.model_overrides().end());
+  runtime_ = std::make_unique<runtime::InferenceRuntime>(families, cpu_pool_.get(), observers_.get(),
+                                                         std::move(overrides), torch_support::CudaDeviceCount(),
+                                                         &torch_support::MakeDeviceContext);
+  models_ = std::make_unique<registry::ModelManager>(repository_.get(), families, config_.version_policy(),
+                                                     runtime_.get());
+  models_->ApplyPolicyToAll(&load_failures_);
+  for (const std::string& failure : load_failures_) logging::Warning("model_not_loaded", {{"message", failure}});
+  if (options.poll_interval_s > 0) {
+    poller_ = std::make_unique<RepositoryPoller>(
+        models_.get(),
         std::chrono::milliseconds(std::max<int64_t>(1, static_cast<int64_t>(options.poll_interval_s * 1000))),
         [](const std::string& line) { logging::Info("poll", {{"message", line}}); });
   }
-  runtime::RuntimeObserver* observers = server->observers_.get();
-  server->uploads_ = std::make_unique<UploadBudget>(config.limits().max_buffered_train_bytes());
-  server->watchdog_ =
-      std::make_unique<StreamWatchdog>(std::chrono::seconds(config.limits().stream_idle_timeout_s()));
-  server->jobs_ = std::make_unique<JobPool>(
-      config.limits().max_concurrent_jobs(), config.limits().max_queued_jobs(),
+}
+
+// The RPC handlers with what they need, behind the gate (drain, auth, read-only, stream bounds).
+absl::Status Server::AssembleService(const FamilyTable* families) {
+  runtime::RuntimeObserver* observers = observers_.get();
+  uploads_ = std::make_unique<UploadBudget>(config_.limits().max_buffered_train_bytes());
+  watchdog_ = std::make_unique<StreamWatchdog>(std::chrono::seconds(config_.limits().stream_idle_timeout_s()));
+  jobs_ = std::make_unique<JobPool>(
+      config_.limits().max_concurrent_jobs(), config_.limits().max_queued_jobs(),
       [observers](const std::string& kind, int running) { observers->OnJobsRunning(kind, running); });
   ServiceDeps deps;
   deps.families = families;
-  deps.models = server->models_.get();
-  deps.runtime = server->runtime_.get();
-  deps.cpu_pool = server->cpu_pool_.get();
-  deps.jobs = server->jobs_.get();
-  deps.predictions = server->predictions_.get();
-  deps.statistics = server->statistics_.get();
-  deps.observer = server->observers_.get();
-  deps.limits = config.limits();
-  deps.uploads = server->uploads_.get();
-  deps.import_dir = config.import_dir();
-  deps.read_only = config.read_only();
-  deps.watchdog = server->watchdog_.get();
-  ASSIGN_OR_RETURN(server->authorizer_,
-                   Authorizer::Create(config.auth_tokens_file(), [](const std::string& line) {
+  deps.models = models_.get();
+  deps.runtime = runtime_.get();
+  deps.cpu_pool = cpu_pool_.get();
+  deps.jobs = jobs_.get();
+  deps.predictions = predictions_.get();
+  deps.statistics = statistics_.get();
+  deps.observer = observers_.get();
+  deps.limits = config_.limits();
+  deps.uploads = uploads_.get();
+  deps.import_dir = config_.import_dir();
+  deps.read_only = config_.read_only();
+  deps.watchdog = watchdog_.get();
+  ASSIGN_OR_RETURN(authorizer_, Authorizer::Create(config_.auth_tokens_file(), [](const std::string& line) {
                      logging::Info("auth", {{"message", line}});
                    }));
-  server->service_ = std::make_unique<ClassifierService>(deps);
+  service_ = std::make_unique<ClassifierService>(deps);
   GateOptions gate;
-  gate.max_streams = config.limits().max_concurrent_streams();
-  gate.read_only = config.read_only();
-  gate.authorizer = server->authorizer_.get();
-  gate.observer = server->observers_.get();
-  gate.models = server->models_.get();
-  gate.log_calls = config.log_call_fraction();
-  server->gate_ = std::make_unique<CallGate>(server->service_.get(), gate);
+  gate.max_streams = config_.limits().max_concurrent_streams();
+  gate.read_only = config_.read_only();
+  gate.authorizer = authorizer_.get();
+  gate.observer = observers_.get();
+  gate.models = models_.get();
+  gate.log_calls = config_.log_call_fraction();
+  gate_ = std::make_unique<CallGate>(service_.get(), gate);
+  return absl::OkStatus();
+}
 
+absl::Status Server::StartGrpc(const ServeOptions& options) {
+  const v1::ServerConfig& config = config_;
   ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> credentials, Credentials(config.tls()));
   const bool tls = !config.tls().cert_file().empty();
-  if (!IsLoopback(config.host()) && !tls && !server->authorizer_->enabled()) {
+  if (!IsLoopback(config.host()) && !tls && !authorizer_->enabled()) {
     logging::Warning("insecure", {{"message", absl::StrCat(
         "WARNING: serving ", config.host(), " in plaintext with no authentication: anyone who can reach port ",
         config.port(), " can train, overwrite and delete every model. Set --tls-cert/--tls-key and --auth-tokens, "
         "or --host 127.0.0.1")}});
   }
-
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(absl::StrCat(config.host(), ":", config.port()), credentials, &server->port_);
+  builder.AddListeningPort(absl::StrCat(config.host(), ":", config.port()), credentials, &port_);
   // gRPC shares ports (SO_REUSEPORT) by default: a second server on a busy port would start and
   // silently split the connections. Refuse instead.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
@@ -215,9 +236,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(v1::ServerConfig config, S
     builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS,
                                Milliseconds(options.max_connection_age_grace_s));
   }
-  builder.RegisterService(server->gate_.get());
+  builder.RegisterService(gate_.get());
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> trackers;
-  trackers.push_back(std::make_unique<CallTrackerFactory>(server->gate_.get()));
+  trackers.push_back(std::make_unique<CallTrackerFactory>(gate_.get()));
   builder.experimental().SetInterceptorCreators(std::move(trackers));
   // Training batches can be large; the per-text and per-job limits are enforced by the service.
   builder.SetMaxReceiveMessageSize(64 << 20);
@@ -232,16 +253,17 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(v1::ServerConfig config, S
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 60 * 1000);
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 20 * 1000);
   builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, kMaxStreamsPerConnection);
-  server->grpc_server_ = builder.BuildAndStart();
-  if (server->grpc_server_ == nullptr || server->port_ == 0) {
+  grpc_server_ = builder.BuildAndStart();
+  if (grpc_server_ == nullptr || port_ == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", config.host(), ":", config.port(),
                                                " (in use, or not permitted)"));
   }
-  server->health_ = std::make_unique<ModelHealth>(
-      server->models_.get(), server->grpc_server_->GetHealthCheckService(), server->metrics_.get(),
-      server->observers_.get(), config.strict_readiness(), std::chrono::seconds(1));
-  return server;
+  health_ = std::make_unique<ModelHealth>(
+      models_.get(), grpc_server_->GetHealthCheckService(), metrics_.get(),
+      observers_.get(), config.strict_readiness(), std::chrono::seconds(1));
+  return absl::OkStatus();
 }
+
 
 Server::~Server() { Shutdown(); }
 

@@ -88,6 +88,12 @@ class Server {
 
  private:
   Server() = default;
+  // The stages of Start, in order; each sets up the members the next ones use.
+  absl::Status StartObservers();
+  absl::Status OpenRepository(bool shared_repository);
+  void LoadModels(const FamilyTable* families, const ServeOptions& options);
+  absl::Status AssembleService(const FamilyTable* families);
+  absl::Status StartGrpc(const ServeOptions& options);
 
   v1::ServerConfig config_;
   int port_ = 0;

@@ -10,28 +10,31 @@
 
 namespace textclf {
 
-absl::StatusOr<TrainingOutcome> RunTrainingJob(const v1::TrainStart& start, const TrainingSet& data,
-                                               registry::ModelManager& models, ThreadPool& pool,
-                                               const CancellationToken& cancel,
-                                               const ProgressFn& progress) {
-  ASSIGN_OR_RETURN(const FamilyDescriptor* family, models.families().Find(start.family()));
-  // Checked before any work: the name is recorded in metrics.json only once training is done.
-  const std::string eval_dataset = start.eval_dataset().empty() ? "eval" : start.eval_dataset();
-  RETURN_IF_ERROR(ValidateDatasetName(eval_dataset));
-  registry::Repository& repository = models.repository();
-  ASSIGN_OR_RETURN(std::filesystem::path staging, repository.CreateStagingDir(start.model()));
-  // Whatever happens below, the staging folder does not outlive the job.
-  struct Cleanup {
-    registry::Repository& repo;
-    std::filesystem::path dir;
-    ~Cleanup() { repo.DiscardStagingDir(dir); }
-  } cleanup{repository, staging};
+namespace {
 
+// What the stages of one training job share.
+struct TrainingRun {
+  const v1::TrainStart& start;
+  const TrainingSet& data;
+  registry::ModelManager& models;
+  ThreadPool& pool;
+  const CancellationToken& cancel;
+  const ProgressFn& progress;
+  std::string eval_dataset;
+  std::filesystem::path staging;
+  size_t eval_examples = 0;
+  std::shared_ptr<const Model> model;  // the published version, once loaded
+  TrainingOutcome outcome;
+};
+
+// The family's trainer writes into the staging folder; its manifest gets the job's facts.
+absl::StatusOr<v1::Manifest> Train(const FamilyDescriptor& family, TrainingRun& run) {
+  registry::Repository& repository = run.models.repository();
   TrainContext ctx;
-  ctx.pool = &pool;
-  ctx.cancel = &cancel;
-  ctx.progress = progress;
-  ctx.output_dir = staging;
+  ctx.pool = &run.pool;
+  ctx.cancel = &run.cancel;
+  ctx.progress = run.progress;
+  ctx.output_dir = run.staging;
   ctx.read_model_files = [&repository](std::string name, int64_t version) -> absl::StatusOr<ModelFiles> {
     if (version == 0) {
       ASSIGN_OR_RETURN(std::vector<int64_t> versions, repository.ListVersions(name));
@@ -43,54 +46,85 @@ absl::StatusOr<TrainingOutcome> RunTrainingJob(const v1::TrainStart& start, cons
   };
   Stopwatch watch;
   const auto started = google::protobuf::util::TimeUtil::GetCurrentTime();
-  ASSIGN_OR_RETURN(v1::Manifest manifest, family->train(start, data, ctx));
-  TrainingOutcome outcome;
-  outcome.seconds = watch.seconds();
+  ASSIGN_OR_RETURN(v1::Manifest manifest, family.train(run.start, run.data, ctx));
+  run.outcome.seconds = watch.seconds();
   v1::TrainingInfo* info = manifest.mutable_training();
   // Text families fill the text vectors, tensor families (IMAGE_CNN) the tensor ones.
-  const size_t eval_examples = data.eval_texts.size() + data.eval_tensors.size();
-  info->set_train_examples(static_cast<int64_t>(data.texts.size() + data.tensors.size()));
-  info->set_eval_examples(static_cast<int64_t>(eval_examples));
-  info->set_seconds(outcome.seconds);
+  run.eval_examples = run.data.eval_texts.size() + run.data.eval_tensors.size();
+  info->set_train_examples(static_cast<int64_t>(run.data.texts.size() + run.data.tensors.size()));
+  info->set_eval_examples(static_cast<int64_t>(run.eval_examples));
+  info->set_seconds(run.outcome.seconds);
   *info->mutable_started_at() = started;
+  return manifest;
+}
 
+absl::Status PublishAndLoad(v1::Manifest manifest, TrainingRun& run) {
   // The last moment a cancelled client can stop the publish.
-  RETURN_IF_ERROR(cancel.Check());
-  progress("publish", 0.95, "publishing the new version");
-  ASSIGN_OR_RETURN(outcome.manifest, repository.Publish(staging, start.model(), std::move(manifest)));
-  const int64_t version = outcome.manifest.version();
+  RETURN_IF_ERROR(run.cancel.Check());
+  run.progress("publish", 0.95, "publishing the new version");
+  ASSIGN_OR_RETURN(run.outcome.manifest,
+                   run.models.repository().Publish(run.staging, run.start.model(), std::move(manifest)));
+  const int64_t version = run.outcome.manifest.version();
+  if (!run.start.skip_load()) {
+    run.progress("load", 0.96, absl::StrCat("loading version ", version));
+    RETURN_IF_ERROR(run.models.ApplyPolicy(run.start.model()));
+    auto loaded = run.models.Get(run.start.model(), version);
+    if (loaded.ok()) run.model = *loaded;
+  }
+  return absl::OkStatus();
+}
 
-  std::shared_ptr<const Model> model;
-  if (!start.skip_load()) {
-    progress("load", 0.96, absl::StrCat("loading version ", version));
-    RETURN_IF_ERROR(models.ApplyPolicy(start.model()));
-    auto loaded = models.Get(start.model(), version);
-    if (loaded.ok()) model = *loaded;
+// Scores the EVAL split with the published version and records the metrics beside it.
+absl::Status Evaluate(TrainingRun& run) {
+  const int64_t version = run.outcome.manifest.version();
+  run.progress("evaluate", 0.97, absl::StrCat("evaluating on ", run.eval_examples, " examples"));
+  if (run.model == nullptr) {
+    ASSIGN_OR_RETURN(run.model, run.models.LoadDetached(run.start.model(), version));
   }
-  if (eval_examples > 0) {
-    progress("evaluate", 0.97, absl::StrCat("evaluating on ", eval_examples, " examples"));
-    if (model == nullptr) {
-      ASSIGN_OR_RETURN(model, models.LoadDetached(start.model(), version));
-    }
-    eval::MetricsAccumulator metrics = eval::AccumulatorFor(*model);
-    Stopwatch eval_watch;
-    Device device{Device::Kind::kCpu, 0, &pool};
-    std::vector<ModelInput> inputs;
-    inputs.reserve(eval_examples);
-    for (const std::string& text : data.eval_texts) inputs.push_back(ModelInput{text, nullptr});
-    for (const v1::Tensor& tensor : data.eval_tensors) inputs.push_back(ModelInput{{}, &tensor});
-    RETURN_IF_ERROR(eval::AddPredictions(*model, std::span<const ModelInput>(inputs), data.eval_labels, device, 256,
-                                         &metrics));
-    v1::EvalMetrics m = metrics.Finish();
-    m.set_seconds(eval_watch.seconds());
-    m.set_examples_per_s(m.seconds() > 0 ? m.examples() / m.seconds() : 0);
-    m.set_dataset(eval_dataset);
-    *m.mutable_evaluated_at() = google::protobuf::util::TimeUtil::GetCurrentTime();
-    RETURN_IF_ERROR(repository.RecordMetrics(start.model(), version, m));
-    outcome.eval = std::move(m);
-  }
-  progress("done", 1.0, absl::StrCat("published ", start.model(), " version ", version));
-  return outcome;
+  eval::MetricsAccumulator metrics = eval::AccumulatorFor(*run.model);
+  Stopwatch eval_watch;
+  Device device{Device::Kind::kCpu, 0, &run.pool};
+  std::vector<ModelInput> inputs;
+  inputs.reserve(run.eval_examples);
+  for (const std::string& text : run.data.eval_texts) inputs.push_back(ModelInput{text, nullptr});
+  for (const v1::Tensor& tensor : run.data.eval_tensors) inputs.push_back(ModelInput{{}, &tensor});
+  RETURN_IF_ERROR(eval::AddPredictions(*run.model, std::span<const ModelInput>(inputs), run.data.eval_labels, device,
+                                       256, &metrics));
+  v1::EvalMetrics m = metrics.Finish();
+  m.set_seconds(eval_watch.seconds());
+  m.set_examples_per_s(m.seconds() > 0 ? m.examples() / m.seconds() : 0);
+  m.set_dataset(run.eval_dataset);
+  *m.mutable_evaluated_at() = google::protobuf::util::TimeUtil::GetCurrentTime();
+  RETURN_IF_ERROR(run.models.repository().RecordMetrics(run.start.model(), version, m));
+  run.outcome.eval = std::move(m);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<TrainingOutcome> RunTrainingJob(const v1::TrainStart& start, const TrainingSet& data,
+                                               registry::ModelManager& models, ThreadPool& pool,
+                                               const CancellationToken& cancel,
+                                               const ProgressFn& progress) {
+  ASSIGN_OR_RETURN(const FamilyDescriptor* family, models.families().Find(start.family()));
+  TrainingRun run{start, data, models, pool, cancel, progress};
+  // Checked before any work: the name is recorded in metrics.json only once training is done.
+  run.eval_dataset = start.eval_dataset().empty() ? "eval" : start.eval_dataset();
+  RETURN_IF_ERROR(ValidateDatasetName(run.eval_dataset));
+  registry::Repository& repository = models.repository();
+  ASSIGN_OR_RETURN(run.staging, repository.CreateStagingDir(start.model()));
+  // Whatever happens below, the staging folder does not outlive the job.
+  struct Cleanup {
+    registry::Repository& repo;
+    std::filesystem::path dir;
+    ~Cleanup() { repo.DiscardStagingDir(dir); }
+  } cleanup{repository, run.staging};
+
+  ASSIGN_OR_RETURN(v1::Manifest manifest, Train(*family, run));
+  RETURN_IF_ERROR(PublishAndLoad(std::move(manifest), run));
+  if (run.eval_examples > 0) RETURN_IF_ERROR(Evaluate(run));
+  progress("done", 1.0, absl::StrCat("published ", start.model(), " version ", run.outcome.manifest.version()));
+  return std::move(run.outcome);
 }
 
 }  // namespace textclf

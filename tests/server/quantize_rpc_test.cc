@@ -272,7 +272,7 @@ TEST_F(QuantizeRpcTest, QuantizingAZestModelIsRefusedSayingWhichFamiliesApply) {
   ASSERT_TRUE(zest.status.ok()) << Describe(zest.status);
   QuantizeCall call = Quantize(server_->stub(), Sweep("zesty", {8}), {TextBatch(ClickbaitSlice(10), v1::CALIBRATION)});
   EXPECT_EQ(call.status.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << Describe(call.status);
-  EXPECT_THAT(call.status.error_message(), HasSubstr("CNN families (text_cnn, image_cnn)"));
+  EXPECT_THAT(call.status.error_message(), HasSubstr("families (text_cnn, image_cnn)"));
   EXPECT_THAT(call.status.error_message(), HasSubstr("zest"));
   EXPECT_EQ(VersionsOf("zesty").size(), 1u);
 }

@@ -101,7 +101,7 @@ TEST_F(TestFamilyTest, ItsRulesAndLimitsComeFromItsDescriptor) {
   }
   grpc::Status quantized = stream->Finish();
   EXPECT_EQ(quantized.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
-  EXPECT_THAT(quantized.error_message(), HasSubstr("text_cnn, image_cnn families; words is a word_count model"));
+  EXPECT_THAT(quantized.error_message(), HasSubstr("quantizable families (text_cnn, image_cnn); words is a word_count model"));
 }
 
 TEST_F(TestFamilyTest, AServerNotHandedTheFamilyRefusesIt) {
