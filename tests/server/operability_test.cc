@@ -14,9 +14,10 @@
 #include <sstream>
 #include <thread>
 
-#include "tests/server/server_process.h"
 #include "tests/server/server_test_support.h"
 #include "tests/support/health_probe.h"
+#include "tests/support/metrics_scrape.h"
+#include "tests/support/server_process.h"
 #include "tests/support/test_support.h"
 
 namespace textclf::testing {
