@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "tests/server/server_test_support.h"
+#include "tests/support/fixture_models.h"
 #include "tests/support/health_probe.h"
 #include "tests/support/metrics_scrape.h"
 #include "tests/support/run_process.h"
@@ -56,14 +57,14 @@ struct OpenEvaluate {
 
 class DrainTest : public ::testing::Test {
  protected:
+  // Serving "cb", trained once per CTest run.
   void StartServer(const std::string& drain_timeout) {
+    ASSERT_TRUE(CopyFixtureModels(kZestCb, root_.path()));
     server_ = ServerProcess::Start(TEXTCLF_SERVER_PATH, {"--models", root_.path().string(), "--threads", "2",
                                                          "--drain-timeout", drain_timeout});
     ASSERT_NE(server_, nullptr);
     channel_ = grpc::CreateChannel(server_->address(), grpc::InsecureChannelCredentials());
     stub_ = v1::Classifier::NewStub(channel_);
-    TrainCall trained = Train(*stub_, ZestStart("cb"), ClickbaitSlice(150));
-    ASSERT_TRUE(trained.status.ok()) << Describe(trained.status);
   }
 
   // Batches the server's runtime computed so far (its /metrics).

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "tests/server/server_test_support.h"
+#include "tests/support/fixture_models.h"
 #include "tests/support/metrics_scrape.h"
 #include "tests/support/synthetic_corpus.h"
 #include "tests/support/test_support.h"
@@ -30,10 +31,9 @@ double Sample(const std::string& exposition, const std::string& series) {
 class RuntimeRpcTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    ASSERT_TRUE(CopyFixtureModels(kZestCbLarger, root_.path()));
     server_ = TestServer::Start(root_.path(), [](v1::ServerConfig& c) { c.set_metrics_port(0); });
     ASSERT_NE(server_, nullptr);
-    TrainCall trained = Train(server_->stub(), ZestStart("cb"), ClickbaitSlice(300));
-    ASSERT_TRUE(trained.status.ok()) << Describe(trained.status);
   }
 
   TempDir root_;
