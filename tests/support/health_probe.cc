@@ -25,8 +25,8 @@ grpc::Status CheckHealth(grpc::Channel* channel, const std::string& service, hea
 }
 
 std::unique_ptr<grpc::ClientReader<health::HealthCheckResponse>> WatchHealth(grpc::Channel* channel,
-                                                                           grpc::ClientContext* context,
-                                                                           const std::string& service) {
+                                                                             grpc::ClientContext* context,
+                                                                             const std::string& service) {
   health::HealthCheckRequest request;
   request.set_service(service);
   return std::unique_ptr<grpc::ClientReader<health::HealthCheckResponse>>(

@@ -21,7 +21,7 @@ grpc::Status CheckHealth(grpc::Channel* channel, const std::string& service, hea
 // Opens a Watch of `service` under `context` (which sets its deadline and cancels it); the
 // stream answers the current status, then each change.
 std::unique_ptr<grpc::ClientReader<health::HealthCheckResponse>> WatchHealth(grpc::Channel* channel,
-                                                                           grpc::ClientContext* context,
-                                                                           const std::string& service);
+                                                                             grpc::ClientContext* context,
+                                                                             const std::string& service);
 
 }  // namespace textclf::testing
