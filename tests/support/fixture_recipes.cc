@@ -56,6 +56,10 @@ bool TrainZestGood(v1::Classifier::Stub& server) {
   return Published(Train(server, ZestStart("good"), ClickbaitSlice(150)));
 }
 
+bool TrainZestExisting(v1::Classifier::Stub& server) {
+  return Published(Train(server, ZestStart("existing"), ClickbaitSlice(150)));
+}
+
 bool TrainZestGoodAndIdle(v1::Classifier::Stub& server) {
   constexpr size_t kMaxTextBytes = 100;  // classify_rpc_test's limit: every text it trains on fits
   const Labeled data = ClickbaitSlice(150, 0, kMaxTextBytes);
@@ -64,7 +68,9 @@ bool TrainZestGoodAndIdle(v1::Classifier::Stub& server) {
   return Published(Train(server, ZestStart("good"), data)) && Published(Train(server, idle, data));
 }
 
-bool TrainZestCb(v1::Classifier::Stub& server) { return Published(Train(server, ZestStart("cb"), ClickbaitSlice(150))); }
+bool TrainZestCb(v1::Classifier::Stub& server) {
+  return Published(Train(server, ZestStart("cb"), ClickbaitSlice(150)));
+}
 
 bool TrainZestCbLarger(v1::Classifier::Stub& server) {
   return Published(Train(server, ZestStart("cb"), ClickbaitSlice(300)));
@@ -95,6 +101,7 @@ bool TrainZestLoadgen(v1::Classifier::Stub& server) {
 const FixtureRecipe kQuantizableCnns{"quantizable-cnns", TrainQuantizableCnns};
 const FixtureRecipe kZestTwoVersions{"zest-two-versions", TrainZestTwoVersions};
 const FixtureRecipe kZestGood{"zest-good", TrainZestGood};
+const FixtureRecipe kZestExisting{"zest-existing", TrainZestExisting};
 const FixtureRecipe kZestGoodAndIdle{"zest-good-and-idle", TrainZestGoodAndIdle};
 const FixtureRecipe kZestCb{"zest-cb", TrainZestCb};
 const FixtureRecipe kZestCbLarger{"zest-cb-larger", TrainZestCbLarger};
@@ -110,8 +117,8 @@ const std::vector<const FixtureRecipe*>& CnnRecipes() {
 
 const std::vector<const FixtureRecipe*>& ZestRecipes() {
   static const std::vector<const FixtureRecipe*> recipes = {
-      &kZestTwoVersions, &kZestGood,   &kZestGoodAndIdle, &kZestCb,     &kZestCbLarger, &kZestCbWithEval,
-      &kZestBrokenAndHealthy, &kZestFeedback, &kZestLoadgen};
+      &kZestTwoVersions, &kZestGood,       &kZestExisting,         &kZestGoodAndIdle, &kZestCb,
+      &kZestCbLarger,    &kZestCbWithEval, &kZestBrokenAndHealthy, &kZestFeedback,    &kZestLoadgen};
   return recipes;
 }
 
