@@ -11,16 +11,16 @@
 
 #include "client/cli_common.h"
 #include "client/commands.h"
-#include "client/loadgen/health.pb.h"
+#include "textclf/health/health.pb.h"
 
 namespace textclf::client {
 namespace {
 
 // This gRPC package ships no health stubs; the method is called by its path with the
-// wire-compatible messages that textclf-loadgen uses too.
+// wire-compatible messages of proto/textclf/health.
 constexpr char kHealthCheck[] = "/grpc.health.v1.Health/Check";
-using HealthRequest = loadgen::health::HealthCheckRequest;
-using HealthResponse = loadgen::health::HealthCheckResponse;
+using HealthRequest = health::HealthCheckRequest;
+using HealthResponse = health::HealthCheckResponse;
 
 struct HealthOptions {
   ConnectionOptions connection{/*default_timeout_s=*/5};

@@ -7,8 +7,8 @@
 #include <sstream>
 
 #include "client/cli_common.h"
-#include "client/loadgen/health.pb.h"
 #include "client/rpc_error_hint.h"
+#include "textclf/health/health.pb.h"
 
 namespace textclf::loadgen {
 namespace {

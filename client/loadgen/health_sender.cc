@@ -4,8 +4,8 @@
 
 #include <vector>
 
-#include "client/loadgen/health.pb.h"
 #include "client/loadgen/senders.h"
+#include "textclf/health/health.pb.h"
 
 namespace textclf::loadgen {
 namespace {

@@ -1,9 +1,5 @@
 // The textclf command-line tool: the real binary, run as a child process against an in-process
 // server, with its stdout, stderr and exit code checked separately.
-#include <fcntl.h>
-#include <spawn.h>
-#include <sys/wait.h>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -12,6 +8,7 @@
 #include <sstream>
 
 #include "tests/server/server_test_support.h"
+#include "tests/support/csv_file.h"
 #include "tests/support/run_process.h"
 #include "tests/support/test_support.h"
 
@@ -25,17 +22,6 @@ using ::testing::Not;
 
 using CliResult = ProcessResult;
 
-std::string ReadAll(const fs::path& path) { return ReadWholeFile(path.string()); }
-
-std::string Quote(const std::string& field) {
-  std::string out = "\"";
-  for (char c : field) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
-}
-
 class CliTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -45,11 +31,8 @@ class CliTest : public ::testing::Test {
     test_csv_ = WriteCsv("test.csv", ClickbaitTestSlice(60));
   }
 
-  // headline,label CSV of `data`, every field quoted.
   fs::path WriteCsv(const std::string& name, const Labeled& data) {
-    std::string content = "headline,label\n";
-    for (size_t i = 0; i < data.size(); ++i) content += Quote(data.texts[i]) + "," + Quote(data.labels[i]) + "\n";
-    return WriteFile(name, content);
+    return WriteLabeledCsv(files_.path() / name, data.texts, data.labels);
   }
 
   fs::path WriteFile(const std::string& name, const std::string& content) {

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tests/server/server_test_support.h"
+#include "tests/support/fixture_models.h"
 #include "tests/support/run_process.h"
 #include "tests/support/test_support.h"
 
@@ -17,13 +18,12 @@ using ::testing::HasSubstr;
 
 class FeedbackCommandTest : public ::testing::Test {
  protected:
-  // One server and one model for the suite: training is the slow part.
+  // One server for the suite, serving "fb", trained once per CTest run.
   static void SetUpTestSuite() {
     root_ = new TempDir;
+    ASSERT_TRUE(CopyFixtureModels(kZestFeedback, root_->path()));
     server_ = TestServer::Start(root_->path(), [](v1::ServerConfig& c) { c.set_metrics_port(-1); }).release();
     ASSERT_NE(server_, nullptr);
-    TrainCall trained = Train(server_->stub(), ZestStart("fb"), ClickbaitSlice(100));
-    ASSERT_TRUE(trained.status.ok()) << Describe(trained.status);
   }
   static void TearDownTestSuite() {
     delete server_;

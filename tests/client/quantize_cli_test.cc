@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tests/server/server_test_support.h"
+#include "tests/support/csv_file.h"
 #include "tests/support/run_process.h"
 #include "tests/support/test_support.h"
 
@@ -17,15 +18,6 @@ namespace {
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 
-std::string Quote(const std::string& field) {
-  std::string out = "\"";
-  for (char c : field) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
-}
-
 class QuantizeCliTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -33,11 +25,7 @@ class QuantizeCliTest : public ::testing::Test {
     ASSERT_NE(server_, nullptr);
   }
   fs::path WriteCsv(const std::string& name, const Labeled& data) {
-    const fs::path path = files_.path() / name;
-    std::ofstream out(path, std::ios::binary);
-    out << "headline,label\n";
-    for (size_t i = 0; i < data.size(); ++i) out << Quote(data.texts[i]) << "," << Quote(data.labels[i]) << "\n";
-    return path;
+    return WriteLabeledCsv(files_.path() / name, data.texts, data.labels);
   }
   ProcessResult Run(const std::vector<std::string>& args) { return RunProcess(TEXTCLF_CLI_PATH, args, ""); }
 

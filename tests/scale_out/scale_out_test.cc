@@ -14,9 +14,10 @@
 #include <thread>
 
 #include "google/protobuf/util/time_util.h"
-#include "tests/server/server_process.h"
 #include "tests/server/server_test_support.h"
+#include "tests/support/metrics_scrape.h"
 #include "tests/support/run_process.h"
+#include "tests/support/server_process.h"
 #include "tests/support/test_support.h"
 
 namespace textclf::testing {

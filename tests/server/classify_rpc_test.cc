@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "tests/server/server_test_support.h"
+#include "tests/support/fixture_models.h"
 #include "tests/support/test_support.h"
 
 namespace textclf::testing {
@@ -16,18 +17,15 @@ constexpr int kMaxTextBytes = 100;
 class ClassifyRpcTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    // "good" and "idle", trained on texts of at most kMaxTextBytes, "idle" published unloaded.
+    ASSERT_TRUE(CopyFixtureModels(kZestGoodAndIdle, root_.path()));
     server_ = TestServer::Start(root_.path(), [](v1::ServerConfig& c) {
       c.mutable_limits()->set_max_text_bytes(kMaxTextBytes);
       c.mutable_limits()->set_max_texts_per_request(16);
     });
     ASSERT_NE(server_, nullptr);
-    const Labeled data = ClickbaitSlice(150, 0, kMaxTextBytes);
-    TrainCall good = Train(server_->stub(), ZestStart("good"), data);
-    ASSERT_TRUE(good.status.ok()) << Describe(good.status);
-    v1::TrainStart idle = ZestStart("idle");
-    idle.set_skip_load(true);
-    TrainCall shelved = Train(server_->stub(), idle, data);
-    ASSERT_TRUE(shelved.status.ok()) << Describe(shelved.status);
+    // A server starting loads the latest version of every model: "idle" too, until unloaded.
+    ASSERT_TRUE(UnloadModel(server_->stub(), "idle", 0).status.ok());
     before_ = Snapshot();
   }
 

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "tests/server/server_test_support.h"
+#include "tests/support/fixture_models.h"
 #include "tests/support/test_support.h"
 
 namespace textclf::testing {
@@ -27,12 +28,7 @@ using ::testing::Not;
 class CorruptModelTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto first = TestServer::Start(root_.path());
-    ASSERT_NE(first, nullptr);
-    const Labeled data = ClickbaitSlice(120);
-    ASSERT_TRUE(Train(first->stub(), ZestStart("broken"), data).status.ok());
-    ASSERT_TRUE(Train(first->stub(), ZestStart("healthy"), data).status.ok());
-    first->Stop();
+    ASSERT_TRUE(CopyFixtureModels(kZestBrokenAndHealthy, root_.path()));
     const std::vector<std::string> dicts = DirEntries(version_dir() / "dicts");
     ASSERT_FALSE(dicts.empty());
     dict_ = "dicts/" + dicts.front();

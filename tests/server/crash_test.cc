@@ -10,8 +10,8 @@
 #include <random>
 #include <thread>
 
-#include "tests/server/server_process.h"
 #include "tests/server/server_test_support.h"
+#include "tests/support/server_process.h"
 #include "tests/support/test_support.h"
 
 namespace textclf::testing {

@@ -3,26 +3,24 @@
 // and the process exits 0.
 #include <gmock/gmock.h>
 #include <grpcpp/grpcpp.h>
-#include <grpcpp/impl/client_unary_call.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 
 #include <functional>
 #include <thread>
 
-#include "tests/server/grpc_probe.pb.h"
-#include "tests/server/server_process.h"
 #include "tests/server/server_test_support.h"
+#include "tests/support/fixture_models.h"
+#include "tests/support/health_probe.h"
+#include "tests/support/metrics_scrape.h"
 #include "tests/support/run_process.h"
+#include "tests/support/server_process.h"
 #include "tests/support/test_support.h"
 
 namespace textclf::testing {
 namespace {
 
 using ::testing::HasSubstr;
-using probe = ::textclf::testprobe::HealthCheckResponse;
-
-constexpr char kWatch[] = "/grpc.health.v1.Health/Watch";
 
 std::chrono::system_clock::time_point In(int seconds) {
   return std::chrono::system_clock::now() + std::chrono::seconds(seconds);
@@ -59,14 +57,14 @@ struct OpenEvaluate {
 
 class DrainTest : public ::testing::Test {
  protected:
+  // Serving "cb", trained once per CTest run.
   void StartServer(const std::string& drain_timeout) {
+    ASSERT_TRUE(CopyFixtureModels(kZestCb, root_.path()));
     server_ = ServerProcess::Start(TEXTCLF_SERVER_PATH, {"--models", root_.path().string(), "--threads", "2",
                                                          "--drain-timeout", drain_timeout});
     ASSERT_NE(server_, nullptr);
     channel_ = grpc::CreateChannel(server_->address(), grpc::InsecureChannelCredentials());
     stub_ = v1::Classifier::NewStub(channel_);
-    TrainCall trained = Train(*stub_, ZestStart("cb"), ClickbaitSlice(150));
-    ASSERT_TRUE(trained.status.ok()) << Describe(trained.status);
   }
 
   // Batches the server's runtime computed so far (its /metrics).
@@ -91,13 +89,10 @@ TEST_F(DrainTest, SigtermFinishesCallsInFlightRefusesNewOnesAndExitsZero) {
 
   grpc::ClientContext watch_context;
   watch_context.set_deadline(In(30));
-  testprobe::HealthCheckRequest health_request;  // "": the whole server
-  std::unique_ptr<grpc::ClientReader<probe>> watch(grpc::internal::ClientReaderFactory<probe>::Create(
-      channel_.get(), grpc::internal::RpcMethod(kWatch, grpc::internal::RpcMethod::SERVER_STREAMING), &watch_context,
-      health_request));
-  probe status;
+  auto watch = WatchHealth(channel_.get(), &watch_context, /*service=*/"");  // "": the whole server
+  health::HealthCheckResponse status;
   ASSERT_TRUE(watch->Read(&status));
-  ASSERT_EQ(status.status(), probe::SERVING);
+  ASSERT_EQ(status.status(), HealthStatus::SERVING);
 
   const Labeled first = ClickbaitTestSlice(20), second = ClickbaitTestSlice(20, 20);  // 40 texts each
   OpenEvaluate in_flight;
@@ -111,7 +106,7 @@ TEST_F(DrainTest, SigtermFinishesCallsInFlightRefusesNewOnesAndExitsZero) {
   server_->Signal(SIGTERM);
   const auto signalled = std::chrono::steady_clock::now();
   ASSERT_TRUE(watch->Read(&status));
-  EXPECT_EQ(status.status(), probe::NOT_SERVING);
+  EXPECT_EQ(status.status(), HealthStatus::NOT_SERVING);
   EXPECT_LT(std::chrono::steady_clock::now() - signalled, std::chrono::seconds(1)) << "health turned late";
   watch_context.TryCancel();  // an open Watch is a call in flight too
   (void)watch->Finish();

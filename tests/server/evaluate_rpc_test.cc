@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "tests/server/server_test_support.h"
+#include "tests/support/fixture_models.h"
 #include "tests/support/test_support.h"
 
 namespace textclf::testing {
@@ -15,10 +16,9 @@ using ::testing::UnorderedElementsAre;
 class EvaluateRpcTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    ASSERT_TRUE(CopyFixtureModels(kZestGood, root_.path()));
     server_ = TestServer::Start(root_.path());
     ASSERT_NE(server_, nullptr);
-    TrainCall call = Train(server_->stub(), ZestStart("good"), ClickbaitSlice(150));
-    ASSERT_TRUE(call.status.ok()) << Describe(call.status);
     held_out_ = ClickbaitTestSlice(100);
     ASSERT_EQ(held_out_.size(), 200u);
   }

@@ -3,35 +3,21 @@
 #include <gmock/gmock.h>
 #include <google/protobuf/descriptor.pb.h>
 #include <grpcpp/grpcpp.h>
-#include <grpcpp/impl/client_unary_call.h>
 #include <gtest/gtest.h>
 
 #include <thread>
 
-#include "tests/server/grpc_probe.pb.h"
+#include "tests/server/reflection_probe.pb.h"
 #include "tests/server/server_test_support.h"
+#include "tests/support/health_probe.h"
 #include "tests/support/test_support.h"
 
 namespace textclf::testing {
 namespace {
 
-using probe = ::textclf::testprobe::HealthCheckResponse;
 using ::testing::Contains;
 
-constexpr char kCheck[] = "/grpc.health.v1.Health/Check";
-constexpr char kWatch[] = "/grpc.health.v1.Health/Watch";
 constexpr char kReflection[] = "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo";
-
-grpc::Status Check(grpc::Channel* channel, const std::string& service, testprobe::HealthCheckResponse* response) {
-  grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-  testprobe::HealthCheckRequest request;
-  request.set_service(service);
-  return grpc::internal::BlockingUnaryCall<testprobe::HealthCheckRequest, testprobe::HealthCheckResponse,
-                                           grpc::protobuf::MessageLite, grpc::protobuf::MessageLite>(
-      channel, grpc::internal::RpcMethod(kCheck, grpc::internal::RpcMethod::NORMAL_RPC), &context, request,
-      response);
-}
 
 class HealthTest : public ::testing::Test {
  protected:
@@ -45,37 +31,32 @@ class HealthTest : public ::testing::Test {
 
 TEST_F(HealthTest, ReportsServingForTheClassifierServiceAndTheWholeServer) {
   for (const std::string service : {"textclf.v1.Classifier", ""}) {
-    testprobe::HealthCheckResponse response;
-    grpc::Status status = Check(server_->channel().get(), service, &response);
+    health::HealthCheckResponse response;
+    grpc::Status status = CheckHealth(server_->channel().get(), service, &response);
     ASSERT_TRUE(status.ok()) << "service \"" << service << "\": " << Describe(status);
-    EXPECT_EQ(response.status(), probe::SERVING) << "service \"" << service << "\"";
+    EXPECT_EQ(response.status(), HealthStatus::SERVING) << "service \"" << service << "\"";
   }
 }
 
 TEST_F(HealthTest, AnswersNotFoundForAnUnknownService) {
-  testprobe::HealthCheckResponse response;
-  grpc::Status status = Check(server_->channel().get(), "no.such.Service", &response);
+  health::HealthCheckResponse response;
+  grpc::Status status = CheckHealth(server_->channel().get(), "no.such.Service", &response);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND) << Describe(status);
 }
 
 TEST_F(HealthTest, TurnsNotServingWhenShutdownBegins) {
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
-  testprobe::HealthCheckRequest request;
-  request.set_service("textclf.v1.Classifier");
-  std::unique_ptr<grpc::ClientReader<testprobe::HealthCheckResponse>> watch(
-      grpc::internal::ClientReaderFactory<testprobe::HealthCheckResponse>::Create(
-          server_->channel().get(), grpc::internal::RpcMethod(kWatch, grpc::internal::RpcMethod::SERVER_STREAMING),
-          &context, request));
-  testprobe::HealthCheckResponse response;
+  auto watch = WatchHealth(server_->channel().get(), &context, "textclf.v1.Classifier");
+  health::HealthCheckResponse response;
   ASSERT_TRUE(watch->Read(&response));
-  EXPECT_EQ(response.status(), probe::SERVING);
+  EXPECT_EQ(response.status(), HealthStatus::SERVING);
 
   // Shutdown waits (up to its grace period) for the open Watch, so it runs on another thread.
   std::thread shutdown([&] { server_->server().Shutdown(/*grace_seconds=*/5.0); });
   bool saw_not_serving = false;
   while (watch->Read(&response)) {
-    if (response.status() == probe::NOT_SERVING) {
+    if (response.status() == HealthStatus::NOT_SERVING) {
       saw_not_serving = true;
       break;
     }

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "tests/server/server_test_support.h"
+#include "tests/support/fixture_models.h"
 #include "tests/support/test_support.h"
 
 namespace textclf::testing {
@@ -18,15 +19,11 @@ const std::vector<std::string> kTexts = {"You Have To See These Adorable Puppies
 
 class ModelsRpcTest : public ::testing::Test {
  protected:
+  // "m" versions 1 and 2, trained once per CTest run (fixture_recipes.h).
   void SetUp() override {
+    ASSERT_TRUE(CopyFixtureModels(kZestTwoVersions, root_.path()));
     server_ = TestServer::Start(root_.path());
     ASSERT_NE(server_, nullptr);
-    TrainCall first = Train(server_->stub(), ZestStart("m"), ClickbaitSlice(120, 0));
-    ASSERT_TRUE(first.status.ok()) << Describe(first.status);
-    ASSERT_EQ(first.result.version(), 1);
-    TrainCall second = Train(server_->stub(), ZestStart("m"), ClickbaitSlice(120, 120));
-    ASSERT_TRUE(second.status.ok()) << Describe(second.status);
-    ASSERT_EQ(second.result.version(), 2);
   }
 
   v1::ModelState State(int64_t version) {

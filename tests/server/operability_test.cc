@@ -9,15 +9,16 @@
 
 #include <chrono>
 #include <fstream>
-#include <grpcpp/impl/client_unary_call.h>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
 
-#include "tests/server/grpc_probe.pb.h"
-#include "tests/server/server_process.h"
 #include "tests/server/server_test_support.h"
+#include "tests/support/fixture_models.h"
+#include "tests/support/health_probe.h"
+#include "tests/support/metrics_scrape.h"
+#include "tests/support/server_process.h"
 #include "tests/support/test_support.h"
 
 namespace textclf::testing {
@@ -102,17 +103,9 @@ std::vector<PromSample> Scrape(int port) {
   return ParseExposition(body == std::string::npos ? "" : response.substr(body + 4));
 }
 
-testprobe::HealthCheckResponse::ServingStatus Health(const std::shared_ptr<grpc::Channel>& channel,
-                                                     const std::string& service) {
-  grpc::ClientContext context;
-  testprobe::HealthCheckRequest request;
-  request.set_service(service);
-  testprobe::HealthCheckResponse response;
-  grpc::Status status = grpc::internal::BlockingUnaryCall<testprobe::HealthCheckRequest, testprobe::HealthCheckResponse,
-                                                          grpc::protobuf::MessageLite, grpc::protobuf::MessageLite>(
-      channel.get(), grpc::internal::RpcMethod("/grpc.health.v1.Health/Check", grpc::internal::RpcMethod::NORMAL_RPC),
-      &context, request, &response);
-  if (!status.ok()) return testprobe::HealthCheckResponse::SERVICE_UNKNOWN;
+HealthStatus::ServingStatus Health(const std::shared_ptr<grpc::Channel>& channel, const std::string& service) {
+  health::HealthCheckResponse response;
+  if (!CheckHealth(channel.get(), service, &response).ok()) return HealthStatus::SERVICE_UNKNOWN;
   return response.status();
 }
 
@@ -128,13 +121,8 @@ bool Eventually(const std::function<bool()>& done, std::chrono::seconds timeout 
 
 class OperabilityTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    auto trainer = TestServer::Start(root_.path());
-    ASSERT_NE(trainer, nullptr);
-    TrainCall trained = Train(trainer->stub(), ZestStart("cb"), ClickbaitSlice(150), ClickbaitTestSlice(50));
-    ASSERT_TRUE(trained.status.ok()) << Describe(trained.status);
-    ASSERT_TRUE(trained.result.has_eval_metrics());
-  }
+  // "cb", trained with an EVAL split whose metrics it recorded.
+  void SetUp() override { ASSERT_TRUE(CopyFixtureModels(kZestCbWithEval, root_.path())); }
 
   std::unique_ptr<TestServer> Start(const std::function<void(v1::ServerConfig&)>& adjust = {}) {
     return TestServer::Start(root_.path(), [&](v1::ServerConfig& c) {
@@ -211,25 +199,25 @@ TEST_F(OperabilityTest, AFailedModelIsNotServingAndStrictReadinessSaysSo) {
   auto server = Start();
   ASSERT_NE(server, nullptr);
   auto channel = grpc::CreateChannel(server->address(), grpc::InsecureChannelCredentials());
-  EXPECT_EQ(Health(channel, "textclf.v1.Classifier/cb"), testprobe::HealthCheckResponse::NOT_SERVING);
-  EXPECT_EQ(Health(channel, ""), testprobe::HealthCheckResponse::NOT_SERVING);
-  EXPECT_EQ(Health(channel, "textclf.v1.Classifier"), testprobe::HealthCheckResponse::NOT_SERVING);
+  EXPECT_EQ(Health(channel, "textclf.v1.Classifier/cb"), HealthStatus::NOT_SERVING);
+  EXPECT_EQ(Health(channel, ""), HealthStatus::NOT_SERVING);
+  EXPECT_EQ(Health(channel, "textclf.v1.Classifier"), HealthStatus::NOT_SERVING);
   const auto samples = Scrape(server->server().metrics_port());
   EXPECT_EQ(Sum(samples, "textclf_model_state", {{"model", "cb"}, {"version", "1"}, {"state", "failed"}}), 1);
   EXPECT_FALSE(Has(samples, "textclf_model_state", {{"model", "cb"}, {"state", "loaded"}}));
   // A healthy model next to it: its own entry serves, the strict overall entries do not.
   ASSERT_TRUE(Train(server->stub(), ZestStart("good"), ClickbaitSlice(100)).status.ok());
   EXPECT_TRUE(Eventually([&] {
-    return Health(channel, "textclf.v1.Classifier/good") == testprobe::HealthCheckResponse::SERVING;
+    return Health(channel, "textclf.v1.Classifier/good") == HealthStatus::SERVING;
   }));
-  EXPECT_EQ(Health(channel, ""), testprobe::HealthCheckResponse::NOT_SERVING);
+  EXPECT_EQ(Health(channel, ""), HealthStatus::NOT_SERVING);
   // Without strict readiness the process serves what it can.
   server->Stop();
   auto lenient = Start([](v1::ServerConfig& c) { c.set_strict_readiness(false); });
   ASSERT_NE(lenient, nullptr);
   auto lenient_channel = grpc::CreateChannel(lenient->address(), grpc::InsecureChannelCredentials());
-  EXPECT_EQ(Health(lenient_channel, ""), testprobe::HealthCheckResponse::SERVING);
-  EXPECT_EQ(Health(lenient_channel, "textclf.v1.Classifier/cb"), testprobe::HealthCheckResponse::NOT_SERVING);
+  EXPECT_EQ(Health(lenient_channel, ""), HealthStatus::SERVING);
+  EXPECT_EQ(Health(lenient_channel, "textclf.v1.Classifier/cb"), HealthStatus::NOT_SERVING);
 }
 
 TEST_F(OperabilityTest, EvaluationGaugesComeBackAfterARestartAndSeriesGoWithTheVersion) {

@@ -14,6 +14,7 @@
 #include "core/registry/repository.h"
 #include "server/server.h"
 #include "tests/server/server_test_support.h"
+#include "tests/support/fixture_models.h"
 #include "tests/support/test_support.h"
 
 namespace textclf::testing {
@@ -60,11 +61,7 @@ class PollTest : public ::testing::Test {
  protected:
   void SetUp() override {
     // A model trained once, by a server that does not poll, gives the files later versions copy.
-    auto trainer = TestServer::Start(root_.path());
-    ASSERT_NE(trainer, nullptr);
-    TrainCall trained = Train(trainer->stub(), ZestStart("cb"), ClickbaitSlice(150));
-    ASSERT_TRUE(trained.status.ok()) << Describe(trained.status);
-    trainer->Stop();
+    ASSERT_TRUE(CopyFixtureModels(kZestCb, root_.path()));
     auto manifest = writer_.ReadManifest("cb", 1);
     ASSERT_TRUE(manifest.ok()) << manifest.status();
     manifest_ = *manifest;

@@ -7,9 +7,10 @@
 #include <numeric>
 #include <thread>
 
-#include "core/data/idx_reader.h"
 #include "core/eval/calibration.h"
 #include "tests/server/server_test_support.h"
+#include "tests/support/fashion_mnist.h"
+#include "tests/support/fixture_models.h"
 #include "tests/support/test_support.h"
 
 namespace textclf::testing {
@@ -17,8 +18,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
-
-constexpr char kFashion[] = "/usr/share/datasets/fashion-mnist/";
 
 struct QuantizeCall {
   grpc::Status status;
@@ -67,43 +66,6 @@ v1::ExampleBatch TextBatch(const Labeled& data, v1::Split split) {
   return batch;
 }
 
-struct Images {
-  std::vector<v1::Tensor> tensors;
-  std::vector<std::string> labels;
-};
-
-// Fashion-MNIST images [offset, offset + count) of a file pair, as uint8 [1, 28, 28] tensors.
-Images FashionSlice(const std::string& prefix, int64_t offset, int64_t count) {
-  Images out;
-  auto images = data::ReadIdx(std::string(kFashion) + prefix + "-images-idx3-ubyte.gz", offset + count);
-  auto labels = data::ReadIdx(std::string(kFashion) + prefix + "-labels-idx1-ubyte.gz", offset + count);
-  EXPECT_TRUE(images.ok() && labels.ok()) << "Fashion-MNIST is missing: install dataset-fashion-mnist";
-  if (!images.ok() || !labels.ok()) return out;
-  for (int64_t i = offset; i < offset + count; ++i) {
-    v1::Tensor t;
-    for (int d : {1, 28, 28}) t.add_shape(d);
-    t.set_dtype(v1::UINT8);
-    t.set_data(images->data.substr(static_cast<size_t>(i * 784), 784));
-    out.tensors.push_back(std::move(t));
-    out.labels.push_back("c" + std::to_string(static_cast<unsigned char>(labels->data[static_cast<size_t>(i)])));
-  }
-  return out;
-}
-
-std::vector<v1::ExampleBatch> TensorBatches(const Images& data, v1::Split split, size_t per_batch = 500) {
-  std::vector<v1::ExampleBatch> batches;
-  for (size_t i = 0; i < data.tensors.size(); ++i) {
-    if (i % per_batch == 0) {
-      batches.emplace_back();
-      batches.back().set_split(split);
-    }
-    v1::Example* e = batches.back().add_examples();
-    *e->mutable_tensor() = data.tensors[i];
-    e->set_label(data.labels[i]);
-  }
-  return batches;
-}
-
 // What Classify serves for `request`'s inputs against the labels: accuracy and ECE.
 struct Served {
   double accuracy = 0;
@@ -128,41 +90,15 @@ Served Serve(v1::Classifier::Stub& stub, v1::ClassifyRequest request, const std:
   return s;
 }
 
-// One server for the suite, with a TEXT_CNN and a ResNet-8 trained once.
+// One server for the suite, serving a copy of the TEXT_CNN and the ResNet-8 that CTest trained
+// once for every test process.
 class QuantizeRpcTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     root_ = new TempDir();
+    ASSERT_TRUE(CopyFixtureModels(kQuantizableCnns, root_->path()));
     server_ = TestServer::Start(root_->path()).release();
     ASSERT_NE(server_, nullptr);
-
-    v1::TrainStart text;
-    text.set_model("headlines");
-    text.set_family(v1::TEXT_CNN);
-    v1::TextCnnConfig* tc = text.mutable_config()->mutable_text_cnn();
-    tc->set_embedding_dim(32);
-    tc->set_feature_maps(32);
-    tc->set_max_vocabulary(8000);
-    tc->mutable_training()->set_epochs(2);
-    tc->mutable_training()->set_batch_size(32);
-    TrainCall trained = Train(server_->stub(), text, ClickbaitSlice(600));
-    ASSERT_TRUE(trained.status.ok()) << Describe(trained.status);
-
-    std::vector<v1::TrainRequest> requests(1);
-    v1::TrainStart* image = requests[0].mutable_start();
-    image->set_model("fashion");
-    image->set_family(v1::IMAGE_CNN);
-    v1::ImageCnnConfig* ic = image->mutable_config()->mutable_image_cnn();
-    ic->set_depth(8);
-    ic->mutable_training()->set_epochs(3);
-    ic->mutable_training()->set_batch_size(64);
-    ic->mutable_training()->set_learning_rate(0.05);
-    for (auto& batch : TensorBatches(FashionSlice("train", 0, 3000), v1::TRAIN)) {
-      requests.emplace_back();
-      *requests.back().mutable_batch() = std::move(batch);
-    }
-    TrainCall image_trained = TrainRaw(server_->stub(), requests);
-    ASSERT_TRUE(image_trained.status.ok()) << Describe(image_trained.status);
   }
   static void TearDownTestSuite() {
     delete server_;

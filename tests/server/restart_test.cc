@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "tests/server/server_test_support.h"
+#include "tests/support/fixture_models.h"
 #include "tests/support/test_support.h"
 
 namespace textclf::testing {
@@ -24,10 +25,9 @@ const std::vector<std::string> kTexts = {"Here Is Why Everyone Is Talking About 
 class RestartTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    ASSERT_TRUE(CopyFixtureModels(kZestTwoVersions, root_.path()));
     server_ = TestServer::Start(root_.path());
     ASSERT_NE(server_, nullptr);
-    ASSERT_TRUE(Train(server_->stub(), ZestStart("m"), ClickbaitSlice(120, 0)).status.ok());
-    ASSERT_TRUE(Train(server_->stub(), ZestStart("m"), ClickbaitSlice(120, 120)).status.ok());
   }
 
   v1::ClassifyRequest Request() {

@@ -1,10 +1,5 @@
 // The serving runtime seen from a client: metrics in a real /metrics scrape, Feedback,
 // ModelStatistics, deadlines, priorities and the queue limit.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -13,6 +8,8 @@
 #include <thread>
 
 #include "tests/server/server_test_support.h"
+#include "tests/support/fixture_models.h"
+#include "tests/support/metrics_scrape.h"
 #include "tests/support/synthetic_corpus.h"
 #include "tests/support/test_support.h"
 
@@ -21,25 +18,6 @@ namespace {
 
 using ::testing::HasSubstr;
 using ::testing::Not;
-
-std::string HttpGet(int port, const std::string& path) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-    ::close(fd);
-    return "";
-  }
-  const std::string request = "GET " + path + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
-  (void)::write(fd, request.data(), request.size());
-  std::string response;
-  char buffer[4096];
-  for (ssize_t n; (n = ::read(fd, buffer, sizeof buffer)) > 0;) response.append(buffer, static_cast<size_t>(n));
-  ::close(fd);
-  return response;
-}
 
 // The value of the sample line `name{labels}` in a Prometheus text exposition, or -1.
 double Sample(const std::string& exposition, const std::string& series) {
@@ -53,10 +31,9 @@ double Sample(const std::string& exposition, const std::string& series) {
 class RuntimeRpcTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    ASSERT_TRUE(CopyFixtureModels(kZestCbLarger, root_.path()));
     server_ = TestServer::Start(root_.path(), [](v1::ServerConfig& c) { c.set_metrics_port(0); });
     ASSERT_NE(server_, nullptr);
-    TrainCall trained = Train(server_->stub(), ZestStart("cb"), ClickbaitSlice(300));
-    ASSERT_TRUE(trained.status.ok()) << Describe(trained.status);
   }
 
   TempDir root_;

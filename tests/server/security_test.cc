@@ -3,7 +3,6 @@
 // client token and an admin token), --read-only, --import-dir, and the reload of tokens and
 // certificates without a restart.
 #include <gmock/gmock.h>
-#include <grpcpp/impl/client_unary_call.h>
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -11,8 +10,8 @@
 #include <thread>
 
 #include "core/common/files.h"
-#include "tests/server/grpc_probe.pb.h"
 #include "tests/server/server_test_support.h"
+#include "tests/support/health_probe.h"
 #include "tests/support/test_certificates.h"
 #include "tests/support/test_support.h"
 
@@ -181,15 +180,10 @@ TEST(Security, EveryRpcChecksTheCallersRoleBeforeAnyWork) {
   }
   // grpc.health.v1 stays open for probes.
   auto channel = grpc::CreateChannel(server->address(), grpc::InsecureChannelCredentials());
-  grpc::ClientContext context;
-  testprobe::HealthCheckRequest request;
-  testprobe::HealthCheckResponse response;
-  grpc::Status health = grpc::internal::BlockingUnaryCall<testprobe::HealthCheckRequest, testprobe::HealthCheckResponse,
-                                                          grpc::protobuf::MessageLite, grpc::protobuf::MessageLite>(
-      channel.get(), grpc::internal::RpcMethod("/grpc.health.v1.Health/Check", grpc::internal::RpcMethod::NORMAL_RPC),
-      &context, request, &response);
+  health::HealthCheckResponse response;
+  grpc::Status health = CheckHealth(channel.get(), "", &response);
   EXPECT_TRUE(health.ok()) << Describe(health);
-  EXPECT_EQ(response.status(), testprobe::HealthCheckResponse::SERVING);
+  EXPECT_EQ(response.status(), HealthStatus::SERVING);
 }
 
 TEST(Security, ACertificateNameCanCarryARole) {

@@ -7,6 +7,7 @@
 
 #include "absl/strings/ascii.h"
 #include "tests/server/server_test_support.h"
+#include "tests/support/fixture_models.h"
 #include "tests/support/test_support.h"
 
 namespace textclf::testing {
@@ -97,10 +98,11 @@ TEST_F(TrainRpcTest, SkipLoadPublishesWithoutLoading) {
 
 class TrainRejectionTest : public TrainRpcTest {
  protected:
+  // "existing", trained on the same examples as small_, is in place before the server starts.
   void SetUp() override {
+    ASSERT_TRUE(CopyFixtureModels(kZestExisting, root_.path()));
     TrainRpcTest::SetUp();
     if (HasFatalFailure()) return;
-    ASSERT_TRUE(Train(server_->stub(), ZestStart("existing"), small_).status.ok());
     before_ = Snapshot();
   }
   void TearDown() override {

@@ -21,26 +21,32 @@ std::string ReadWholeFile(const std::string& path) {
   return s.str();
 }
 
-ProcessResult RunProcess(const std::string& program, const std::vector<std::string>& args, const std::string& input) {
-  TempDir io;  // stdin, stdout and stderr as files: no pipe can fill up and block the child
-  const std::string in = (io.path() / "stdin").string(), out = (io.path() / "stdout").string(),
-                    err = (io.path() / "stderr").string();
-  std::ofstream(in, std::ios::binary) << input;
+pid_t SpawnWithFiles(const std::string& program, const std::vector<std::string>& args,
+                     const std::filesystem::path& stdin_path, const std::filesystem::path& stdout_path,
+                     const std::filesystem::path& stderr_path) {
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, in.c_str(), O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_addopen(&actions, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&actions, 0, stdin_path.c_str(), O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 1, stdout_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&actions, 2, stderr_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   std::vector<std::string> argv_strings = {program};
   argv_strings.insert(argv_strings.end(), args.begin(), args.end());
   std::vector<char*> argv;
   for (auto& a : argv_strings) argv.push_back(a.data());
   argv.push_back(nullptr);
-  pid_t pid = 0;
-  ProcessResult result;
+  pid_t pid = -1;
   const int spawned = posix_spawn(&pid, program.c_str(), &actions, nullptr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
-  if (spawned != 0) {
+  return spawned == 0 ? pid : -1;
+}
+
+ProcessResult RunProcess(const std::string& program, const std::vector<std::string>& args, const std::string& input) {
+  TempDir io;
+  const std::filesystem::path in = io.path() / "stdin", out = io.path() / "stdout", err = io.path() / "stderr";
+  std::ofstream(in, std::ios::binary) << input;
+  ProcessResult result;
+  const pid_t pid = SpawnWithFiles(program, args, in, out, err);
+  if (pid < 0) {
     result.err = "cannot start " + program;
     return result;
   }

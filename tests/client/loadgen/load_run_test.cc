@@ -9,6 +9,7 @@
 #include "client/loadgen/load_runner.h"
 #include "client/loadgen/senders.h"
 #include "tests/server/server_test_support.h"
+#include "tests/support/fixture_models.h"
 #include "tests/support/test_support.h"
 
 namespace textclf::loadgen {
@@ -21,16 +22,15 @@ using textclf::testing::TestServer;
 
 class LoadRunTest : public ::testing::Test {
  protected:
-  // One server and one trained model for the whole suite: training is the slow part.
+  // One server for the whole suite, serving "bait", trained once per CTest run on these texts.
   static void SetUpTestSuite() {
     root_ = new textclf::testing::TempDir;
+    const Labeled data = textclf::testing::ClickbaitSlice(100);
+    workload_ = new Workload{data.texts, data.labels};
+    ASSERT_TRUE(textclf::testing::CopyFixtureModels(textclf::testing::kZestLoadgen, root_->path()));
     // No Prometheus endpoint: loadgen does not read it, and stopping it costs seconds per process.
     server_ = TestServer::Start(root_->path(), [](v1::ServerConfig& c) { c.set_metrics_port(-1); }).release();
     ASSERT_NE(server_, nullptr);
-    const Labeled data = textclf::testing::ClickbaitSlice(100);
-    auto trained = textclf::testing::Train(server_->stub(), textclf::testing::ZestStart("bait"), data);
-    ASSERT_TRUE(trained.status.ok()) << textclf::testing::Describe(trained.status);
-    workload_ = new Workload{data.texts, data.labels};
   }
   static void TearDownTestSuite() {
     delete server_;

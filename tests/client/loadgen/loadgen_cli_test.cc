@@ -1,8 +1,4 @@
 // The textclf-loadgen binary itself: exit codes, JSON on stdout, and the CSV and SVG files.
-#include <fcntl.h>
-#include <spawn.h>
-#include <sys/wait.h>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 

@@ -45,12 +45,4 @@ class ServerProcess {
   int metrics_port_ = 0;
 };
 
-// GET http://127.0.0.1:port/path; the whole HTTP response, or "" when nothing listens.
-std::string HttpGet(int port, const std::string& path);
-
-// The sum of every sample of `metric` in a Prometheus text exposition whose labels contain
-// each of `label_matchers` (e.g. code="OK"); 0 when none.
-double SumSamples(const std::string& exposition, const std::string& metric,
-                  const std::vector<std::string>& label_matchers = {});
-
 }  // namespace textclf::testing
