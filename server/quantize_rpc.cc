@@ -51,12 +51,17 @@ std::string QuantizableNames(const FamilyTable& families) {
   return absl::StrJoin(names, ", ");
 }
 
-// The source model version and its manifest; FAILED_PRECONDITION for families Quantize does not
+struct QuantizeSource {
+  v1::Manifest manifest;
+  const FamilyDescriptor* family = nullptr;
+};
+
+// The source model version's manifest and family; FAILED_PRECONDITION for families Quantize does not
 // apply to. Version 0 picks the latest float version: quantizing publishes new versions of the
 // same model by default, and a second Quantize call should start from the float model again
 // (an explicitly named quantized version is refused by the quantizer, naming its float source).
-absl::StatusOr<v1::Manifest> SourceManifest(const FamilyTable& families, registry::Repository& repository,
-                                            const v1::QuantizeStart& start) {
+absl::StatusOr<QuantizeSource> SourceManifest(const FamilyTable& families, registry::Repository& repository,
+                                              const v1::QuantizeStart& start) {
   int64_t version = start.version();
   if (version == 0) {
     auto versions = repository.ListVersions(start.model());
@@ -87,25 +92,24 @@ absl::StatusOr<v1::Manifest> SourceManifest(const FamilyTable& families, registr
                                                         std::string(FamilyName(target->family())), " model; choose another name"));
     }
   }
-  return manifest;
+  return QuantizeSource{*std::move(manifest), family};
 }
 
 absl::Status AddExamples(const v1::ExampleBatch& batch, const Model& model, const ExampleRules& rules,
                          const v1::ServerLimits& limits, int64_t* seen, int64_t* bytes, UploadBudget::Account& account,
                          QuantizeExamples* out) {
-  const bool tensors = rules.tensors;
   for (const v1::Example& example : batch.examples()) {
     ++*seen;
     const std::string what = absl::StrCat("example ", *seen);
     if (batch.split() == v1::TRAIN) {
       return absl::InvalidArgumentError(absl::StrCat(what, " is in the TRAIN split; Quantize takes CALIBRATION and EVAL examples"));
     }
-    if (!tensors) {
+    if (!rules.tensors) {
       if (absl::Status s = ValidateText(example.text(), static_cast<size_t>(limits.max_text_bytes()), what); !s.ok()) return s;
     } else if (!example.has_tensor()) {
       return absl::InvalidArgumentError(absl::StrCat(what, " has no tensor; ", model.name(), " classifies images"));
     }
-    const ModelInput input = tensors ? ModelInput{{}, &example.tensor()} : ModelInput{example.text(), nullptr};
+    const ModelInput input = rules.tensors ? ModelInput{{}, &example.tensor()} : ModelInput{example.text(), nullptr};
     if (absl::Status s = model.ValidateInput(input); !s.ok()) {
       return absl::InvalidArgumentError(absl::StrCat(what, ": ", std::string(s.message())));
     }
@@ -200,13 +204,13 @@ grpc::Status ClassifierService::Quantize(grpc::ServerContext* context,
   if (absl::Status s = registry::ValidateModelName(start.target_model()); !s.ok()) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, absl::StrCat("target_model: ", std::string(s.message())));
   }
-  auto manifest = SourceManifest(*deps_.families, deps_.models->repository(), start);
-  if (!manifest.ok()) return ToGrpcStatus(manifest.status());
-  const FamilyDescriptor* family = *deps_.families->Find(manifest->family());  // SourceManifest found it
+  auto source_version = SourceManifest(deps_.models->families(), deps_.models->repository(), start);
+  if (!source_version.ok()) return ToGrpcStatus(source_version.status());
+  const FamilyDescriptor* family = source_version->family;
   // The job's place before the source model is loaded and any example read (see Train).
   absl::StatusOr<JobPool::Slot> slot = deps_.jobs->Reserve("quantize");
   if (!slot.ok()) return ToGrpcStatus(slot.status());
-  auto source = deps_.models->LoadDetached(start.model(), manifest->version());
+  auto source = deps_.models->LoadDetached(start.model(), source_version->manifest.version());
   if (!source.ok()) return ToGrpcStatus(source.status());
 
   auto examples = std::make_shared<QuantizeExamples>();

@@ -183,7 +183,6 @@ absl::Status Server::AssembleService(const FamilyTable* families) {
       config_.limits().max_concurrent_jobs(), config_.limits().max_queued_jobs(),
       [observers](const std::string& kind, int running) { observers->OnJobsRunning(kind, running); });
   ServiceDeps deps;
-  deps.families = families;
   deps.models = models_.get();
   deps.runtime = runtime_.get();
   deps.cpu_pool = cpu_pool_.get();

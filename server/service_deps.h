@@ -5,7 +5,6 @@
 #include "core/common/thread_pool.h"
 #include "core/jobs/job_pool.h"
 #include "core/jobs/upload_budget.h"
-#include "core/model/family.h"
 #include "core/registry/model_manager.h"
 #include "core/runtime/inference_runtime.h"
 #include "core/runtime/prediction_log.h"
@@ -17,7 +16,6 @@
 namespace textclf::server {
 
 struct ServiceDeps {
-  const FamilyTable* families = nullptr;
   registry::ModelManager* models = nullptr;
   runtime::InferenceRuntime* runtime = nullptr;
   ThreadPool* cpu_pool = nullptr;

@@ -41,7 +41,7 @@ grpc::Status ClassifierService::Train(grpc::ServerContext* context,
   }
   v1::TrainStart start = request.start();
   NoteTarget(start.model());
-  absl::StatusOr<const FamilyDescriptor*> family = ValidateStart(*deps_.families, start);
+  absl::StatusOr<const FamilyDescriptor*> family = ValidateStart(deps_.models->families(), start);
   if (!family.ok()) return ToGrpcStatus(family.status());
   if (absl::Status s = ResolveImportPaths(deps_.import_dir, start.mutable_config()); !s.ok()) return ToGrpcStatus(s);
   if (absl::Status s = CheckTrainingMemory(**family, start.config(), deps_.limits.max_job_memory_bytes()); !s.ok()) {

@@ -49,8 +49,6 @@ absl::StatusOr<v1::Manifest> Train(const FamilyDescriptor& family, TrainingRun& 
   ASSIGN_OR_RETURN(v1::Manifest manifest, family.train(run.start, run.data, ctx));
   run.outcome.seconds = watch.seconds();
   v1::TrainingInfo* info = manifest.mutable_training();
-  // Text families fill the text vectors, tensor families (IMAGE_CNN) the tensor ones.
-  run.eval_examples = run.data.eval_texts.size() + run.data.eval_tensors.size();
   info->set_train_examples(static_cast<int64_t>(run.data.texts.size() + run.data.tensors.size()));
   info->set_eval_examples(static_cast<int64_t>(run.eval_examples));
   info->set_seconds(run.outcome.seconds);
@@ -108,6 +106,8 @@ absl::StatusOr<TrainingOutcome> RunTrainingJob(const v1::TrainStart& start, cons
                                                const ProgressFn& progress) {
   ASSIGN_OR_RETURN(const FamilyDescriptor* family, models.families().Find(start.family()));
   TrainingRun run{start, data, models, pool, cancel, progress};
+  // Text families fill the text vectors, tensor families (IMAGE_CNN) the tensor ones.
+  run.eval_examples = data.eval_texts.size() + data.eval_tensors.size();
   // Checked before any work: the name is recorded in metrics.json only once training is done.
   run.eval_dataset = start.eval_dataset().empty() ? "eval" : start.eval_dataset();
   RETURN_IF_ERROR(ValidateDatasetName(run.eval_dataset));

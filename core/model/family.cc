@@ -1,8 +1,5 @@
 #include "core/model/family.h"
 
-#include <algorithm>
-#include <cctype>
-
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 
@@ -27,16 +24,6 @@ absl::StatusOr<const FamilyDescriptor*> FamilyTable::Find(v1::Family family) con
   if (family == v1::FAMILY_UNSPECIFIED) return absl::InvalidArgumentError("the model family is not set");
   return absl::InvalidArgumentError(
       absl::StrCat("unknown model family ", static_cast<int>(family), "; this server knows ", Names()));
-}
-
-absl::StatusOr<const FamilyDescriptor*> FamilyTable::FindByName(std::string_view name) const {
-  std::string lower(name);
-  std::transform(lower.begin(), lower.end(), lower.begin(),
-                 [](unsigned char c) { return c == '-' ? '_' : std::tolower(c); });
-  for (const FamilyDescriptor* f : families_) {
-    if (f->name == lower) return f;
-  }
-  return absl::InvalidArgumentError(absl::StrCat("unknown family \"", std::string(name), "\"; use one of ", Names()));
 }
 
 std::string FamilyTable::Names() const {

@@ -106,8 +106,6 @@ class FamilyTable {
   // INVALID_ARGUMENT when the family is not set or is one this server does not know (a newer
   // client's), listing the ones it knows.
   absl::StatusOr<const FamilyDescriptor*> Find(v1::Family family) const;
-  // Accepts upper case and '-' for '_'; INVALID_ARGUMENT listing the names for an unknown one.
-  absl::StatusOr<const FamilyDescriptor*> FindByName(std::string_view name) const;
   // "zest, xclass, ...", for messages.
   std::string Names() const;
   const std::vector<const FamilyDescriptor*>& all() const { return families_; }

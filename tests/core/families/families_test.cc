@@ -31,10 +31,10 @@ TEST(Families, EveryFamilyOfTheProtoIsBuiltInWithItsOwnNameAndConfig) {
     EXPECT_TRUE(config_cases.insert((*family)->config_case).second) << (*family)->name;
     EXPECT_NE((*family)->load, nullptr);
     EXPECT_NE((*family)->train, nullptr);
-    EXPECT_EQ(*BuiltInFamilies().FindByName(std::string((*family)->name)), *family);
   }
   EXPECT_EQ(BuiltInFamilies().Find(v1::FAMILY_UNSPECIFIED).status().message(), "the model family is not set");
-  EXPECT_NE(BuiltInFamilies().FindByName("bayes").status().message().find("zest, xclass"), std::string_view::npos);
+  EXPECT_NE(BuiltInFamilies().Find(static_cast<v1::Family>(99)).status().message().find("zest, xclass"),
+            std::string_view::npos);
 }
 
 // What the trainers count on: IMAGE_CNN takes tensors, XCLASS and ENCODER_MLM take unlabeled
