@@ -8,7 +8,8 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "textclf/v1/cnn.pb.h"
-#include "textclf/v1/service.pb.h"
+#include "textclf/v1/inputs.pb.h"
+#include "textclf/v1/model.pb.h"
 
 namespace textclf::cnn {
 

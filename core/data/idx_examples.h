@@ -9,7 +9,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "textclf/v1/service.pb.h"
+#include "textclf/v1/inputs.pb.h"
+#include "textclf/v1/model.pb.h"
 
 namespace textclf::data {
 

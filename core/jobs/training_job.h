@@ -9,7 +9,7 @@
 #include "core/model/training.h"
 #include "core/registry/model_manager.h"
 #include "textclf/v1/model.pb.h"
-#include "textclf/v1/service.pb.h"
+#include "textclf/v1/inputs.pb.h"
 
 namespace textclf {
 

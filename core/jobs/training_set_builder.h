@@ -12,7 +12,8 @@
 #include "core/jobs/upload_budget.h"
 #include "core/model/family.h"
 #include "core/model/training.h"
-#include "textclf/v1/service.pb.h"
+#include "textclf/v1/inputs.pb.h"
+#include "textclf/v1/model.pb.h"
 
 namespace textclf {
 

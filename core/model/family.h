@@ -17,7 +17,7 @@
 #include "core/model/model_files.h"
 #include "core/model/training.h"
 #include "textclf/v1/model.pb.h"
-#include "textclf/v1/service.pb.h"
+#include "textclf/v1/inputs.pb.h"
 
 namespace textclf {
 

@@ -10,7 +10,7 @@
 
 #include "absl/status/status.h"
 #include "textclf/v1/model.pb.h"
-#include "textclf/v1/service.pb.h"
+#include "textclf/v1/inputs.pb.h"
 
 namespace textclf {
 

@@ -12,7 +12,7 @@
 #include "core/common/cancellation.h"
 #include "core/model/model_files.h"
 #include "textclf/v1/model.pb.h"
-#include "textclf/v1/service.pb.h"
+#include "textclf/v1/inputs.pb.h"
 
 namespace textclf {
 

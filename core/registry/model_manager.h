@@ -16,7 +16,7 @@
 #include "core/model/model_observer.h"
 #include "core/registry/repository.h"
 #include "textclf/v1/server_config.pb.h"
-#include "textclf/v1/service.pb.h"
+#include "textclf/v1/model.pb.h"
 
 namespace textclf::registry {
 

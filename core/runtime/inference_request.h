@@ -10,7 +10,8 @@
 
 #include "absl/status/status.h"
 #include "core/model/model.h"
-#include "textclf/v1/service.pb.h"
+#include "textclf/v1/inputs.pb.h"
+#include "textclf/v1/model.pb.h"
 
 namespace textclf::runtime {
 

@@ -9,7 +9,8 @@
 #include <vector>
 
 #include "core/runtime/runtime_observer.h"
-#include "textclf/v1/service.pb.h"
+#include "textclf/v1/model.pb.h"
+#include "textclf/v1/statistics.pb.h"
 
 namespace textclf::runtime {
 

@@ -12,7 +12,6 @@
 #include "core/model/training.h"
 #include "core/xclass/xclass_pipeline.h"
 #include "textclf/v1/model.pb.h"
-#include "textclf/v1/service.pb.h"
 
 namespace textclf::xclass {
 

@@ -5,7 +5,6 @@
 #include "absl/status/statusor.h"
 #include "core/model/training.h"
 #include "textclf/v1/model.pb.h"
-#include "textclf/v1/service.pb.h"
 
 namespace textclf::zest {
 
