@@ -65,9 +65,9 @@ grpc::ServerUnaryReactor* ClassifierService::Classify(grpc::CallbackServerContex
     return reactor;
   };
   if (absl::Status s = ValidateRequest(*request, deps_.limits); !s.ok()) return fail(s);
-  auto model = deps_.models->Get(request->model(), request->version());
-  if (!model.ok()) return fail(model.status());
-  std::shared_ptr<const Model> m = *model;
+  auto loaded = deps_.models->Find(request->model(), request->version());
+  if (!loaded.ok()) return fail(loaded.status());
+  std::shared_ptr<const Model> m = loaded->model;
 
   auto job = std::make_shared<runtime::InferenceRequest>();
   job->inputs.reserve(request->texts_size() + request->tensors_size());
@@ -78,8 +78,6 @@ grpc::ServerUnaryReactor* ClassifierService::Classify(grpc::CallbackServerContex
       return fail(absl::InvalidArgumentError(absl::StrCat("input ", i, ": ", std::string(s.message()))));
     }
   }
-  auto batcher = deps_.runtime->BatcherFor(*m);
-  if (!batcher.ok()) return fail(batcher.status());
 
   job->priority = request->priority();
   const auto client_deadline = context->deadline();
@@ -110,7 +108,7 @@ grpc::ServerUnaryReactor* ClassifierService::Classify(grpc::CallbackServerContex
     if (deps_.predictions != nullptr) deps_.predictions->Record(response->request_id(), std::move(entry));
     reactor->Finish(grpc::Status::OK);
   };
-  if (absl::Status s = (*batcher)->Enqueue(job); !s.ok()) return fail(s);
+  if (absl::Status s = deps_.runtime->Enqueue(*loaded, job); !s.ok()) return fail(s);
   return reactor;
 }
 

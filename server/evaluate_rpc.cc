@@ -29,9 +29,9 @@ grpc::Status ClassifierService::Evaluate(grpc::ServerContext* context,
   // The name becomes a key of metrics.json and a metric label; refuse a bad one before any work.
   const std::string dataset = start.dataset().empty() ? "eval" : start.dataset();
   if (absl::Status s = ValidateDatasetName(dataset); !s.ok()) return ToGrpcStatus(s);
-  auto loaded = deps_.models->Get(start.model(), start.version());
+  auto loaded = deps_.models->Find(start.model(), start.version());
   if (!loaded.ok()) return ToGrpcStatus(loaded.status());
-  const Model& model = **loaded;
+  const Model& model = *loaded->model;
   eval::MetricsAccumulator metrics = eval::AccumulatorFor(model);
   const int positive = model.positive_class();
   Stopwatch watch;
@@ -69,7 +69,7 @@ grpc::Status ClassifierService::Evaluate(grpc::ServerContext* context,
     for (const std::string& text : texts) job->inputs.push_back(ModelInput{text, nullptr});
     if (job->inputs.empty()) continue;
     idle->Pause();  // the batch's time in the queue and compute is the server's, not the client's
-    absl::Status ran = deps_.runtime->RunAndWait(model, job);
+    absl::Status ran = deps_.runtime->RunAndWait(*loaded, job);
     idle->Resume();
     if (!ran.ok()) return ToGrpcStatus(ran);
     for (size_t i = 0; i < job->results.rows; ++i) {

@@ -44,13 +44,13 @@ grpc::Status ClassifierService::Feedback(grpc::ServerContext* context, const v1:
       return ToGrpcStatus(absl::InvalidArgumentError(
           absl::StrCat(std::string(s.message()), "; name a request_id or send the text")));
     }
-    auto loaded = deps_.models->Get(request->model(), request->version());
+    auto loaded = deps_.models->Find(request->model(), request->version());
     if (!loaded.ok()) return ToGrpcStatus(loaded.status());
-    model = *loaded;
+    model = loaded->model;
     auto job = std::make_shared<runtime::InferenceRequest>();
     job->inputs.push_back(ModelInput{request->text(), nullptr});
     job->is_cancelled = [context] { return context->IsCancelled(); };
-    if (absl::Status s = deps_.runtime->RunAndWait(*model, job); !s.ok()) return ToGrpcStatus(s);
+    if (absl::Status s = deps_.runtime->RunAndWait(*loaded, job); !s.ok()) return ToGrpcStatus(s);
     predicted = static_cast<int>(job->results.Argmax(0));
   }
   const int truth = model->ClassIndex(request->true_label());

@@ -15,11 +15,13 @@ ModelManager::ModelManager(Repository* repository, const FamilyTable* families, 
 
 ModelManager::~ModelManager() {
   std::vector<std::shared_ptr<const Model>> loaded;
+  std::vector<std::shared_ptr<VersionScheduler>> schedulers;
   {
     std::unique_lock lock(mu_);
     for (auto& [name, versions] : slots_) {
       for (auto& [v, slot] : versions) {
         if (slot.model != nullptr) loaded.push_back(slot.model);
+        if (slot.scheduler != nullptr) schedulers.push_back(std::move(slot.scheduler));
       }
     }
     slots_.clear();
@@ -27,6 +29,7 @@ ModelManager::~ModelManager() {
   if (observer_ != nullptr) {
     for (const auto& model : loaded) observer_->OnUnloaded(model);
   }
+  schedulers.clear();  // each drains its queue
 }
 
 // Entries are counted and erased by their last user, so that a stream of made-up names cannot
@@ -101,8 +104,14 @@ absl::Status ModelManager::LoadVersion(std::string_view name, int64_t version) {
   }
   Stopwatch watch;
   auto model = LoadDetached(name, version);
+  std::shared_ptr<VersionScheduler> scheduler;
   if (model.ok() && observer_ != nullptr) {
-    if (absl::Status s = observer_->OnLoaded(*model, watch.seconds()); !s.ok()) model = s;
+    auto made = observer_->OnLoaded(*model, watch.seconds());
+    if (made.ok()) {
+      scheduler = std::move(*made);
+    } else {
+      model = made.status();
+    }
   }
   std::unique_lock lock(mu_);
   Slot& slot = slots_[std::string(name)][version];
@@ -110,27 +119,32 @@ absl::Status ModelManager::LoadVersion(std::string_view name, int64_t version) {
     slot.state = v1::FAILED;
     slot.message = std::string(model.status().message());
     slot.model.reset();
+    slot.scheduler.reset();
     return model.status();
   }
   slot.state = v1::LOADED;
   slot.message.clear();
   slot.model = std::move(*model);
+  slot.scheduler = std::move(scheduler);
   return absl::OkStatus();
 }
 
 void ModelManager::UnloadVersion(std::string_view name, int64_t version) {
   std::shared_ptr<const Model> unloaded;
+  std::shared_ptr<VersionScheduler> scheduler;  // drains (outside the lock) when the last holder lets go
   {
     std::unique_lock lock(mu_);
     auto it = slots_.find(name);
     if (it == slots_.end()) return;
     if (auto v = it->second.find(version); v != it->second.end()) {
       unloaded = std::move(v->second.model);
+      scheduler = std::move(v->second.scheduler);
       it->second.erase(v);  // requests still running keep their shared_ptr
     }
     if (it->second.empty()) slots_.erase(it);
   }
   if (unloaded != nullptr && observer_ != nullptr) observer_->OnUnloaded(unloaded);
+  scheduler.reset();
 }
 
 absl::Status ModelManager::ApplyPolicy(std::string_view name) {
@@ -187,6 +201,11 @@ void ModelManager::ApplyPolicyToAll(std::vector<std::string>* failures) {
 
 absl::StatusOr<std::shared_ptr<const Model>> ModelManager::Get(std::string_view name,
                                                                int64_t version) const {
+  ASSIGN_OR_RETURN(LoadedVersion loaded, Find(name, version));
+  return std::move(loaded.model);
+}
+
+absl::StatusOr<LoadedVersion> ModelManager::Find(std::string_view name, int64_t version) const {
   RETURN_IF_ERROR(ValidateModelName(name));
   {
     std::shared_lock lock(mu_);
@@ -195,7 +214,7 @@ absl::StatusOr<std::shared_ptr<const Model>> ModelManager::Get(std::string_view 
       if (version == 0) {
         const Slot* failed = nullptr;
         for (auto v = it->second.rbegin(); v != it->second.rend(); ++v) {
-          if (v->second.state == v1::LOADED) return v->second.model;
+          if (v->second.state == v1::LOADED) return LoadedVersion{v->second.model, v->second.scheduler};
           if (v->second.state == v1::FAILED && failed == nullptr) failed = &v->second;
         }
         if (failed != nullptr) {
@@ -204,7 +223,7 @@ absl::StatusOr<std::shared_ptr<const Model>> ModelManager::Get(std::string_view 
                                                             failed->message));
         }
       } else if (auto v = it->second.find(version); v != it->second.end()) {
-        if (v->second.state == v1::LOADED) return v->second.model;
+        if (v->second.state == v1::LOADED) return LoadedVersion{v->second.model, v->second.scheduler};
         if (v->second.state == v1::FAILED) {
           return absl::FailedPreconditionError(absl::StrCat("version ", version, " of model \"",
                                                             std::string(name), "\" failed to load: ",

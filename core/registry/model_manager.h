@@ -37,7 +37,10 @@ class ModelManager {
   // left is unloaded entirely and answers NOT_FOUND.
   absl::Status ApplyPolicy(std::string_view name);
 
-  // The loaded model answering for (name, version); version 0 means the latest loaded.
+  // The loaded version answering for (name, version), with its scheduler; version 0 means the
+  // latest loaded. Requests use this: one lookup finds both.
+  absl::StatusOr<LoadedVersion> Find(std::string_view name, int64_t version) const;
+  // Find's model alone.
   absl::StatusOr<std::shared_ptr<const Model>> Get(std::string_view name, int64_t version) const;
 
   // Loads a version (0: the latest on disk) in addition to what is loaded.
@@ -76,6 +79,7 @@ class ModelManager {
     v1::ModelState state = v1::AVAILABLE;
     std::string message;
     std::shared_ptr<const Model> model;
+    std::shared_ptr<VersionScheduler> scheduler;
   };
 
   std::vector<int64_t> WantedVersions(const std::vector<int64_t>& on_disk) const;

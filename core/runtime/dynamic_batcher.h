@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "core/model/model_observer.h"
 #include "core/runtime/batching_policy.h"
 #include "core/runtime/inference_request.h"
 #include "core/runtime/runtime_observer.h"
@@ -22,12 +23,12 @@ namespace textclf::runtime {
 // instance); may return null.
 using DeviceContextFactory = std::function<std::unique_ptr<DeviceContext>(const Device&)>;
 
-class DynamicBatcher {
+class DynamicBatcher final : public VersionScheduler {
  public:
   DynamicBatcher(std::shared_ptr<const Model> model, BatchingPolicy policy, std::vector<Device> instances,
                  RuntimeObserver* observer, DeviceContextFactory make_context = {});
   // Stops taking requests, finishes everything queued, and joins its threads.
-  ~DynamicBatcher();
+  ~DynamicBatcher() override;
   DynamicBatcher(const DynamicBatcher&) = delete;
   DynamicBatcher& operator=(const DynamicBatcher&) = delete;
 

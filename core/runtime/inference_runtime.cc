@@ -17,16 +17,10 @@ InferenceRuntime::InferenceRuntime(const FamilyTable* families, ThreadPool* cpu_
       cuda_devices_(cuda_devices),
       make_context_(std::move(make_context)) {}
 
-InferenceRuntime::~InferenceRuntime() {
-  std::map<const Model*, std::shared_ptr<DynamicBatcher>> batchers;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    batchers.swap(batchers_);
-  }
-  batchers.clear();  // each drains its queue
-}
+InferenceRuntime::~InferenceRuntime() = default;
 
-absl::Status InferenceRuntime::OnLoaded(const std::shared_ptr<const Model>& model, double load_seconds) {
+absl::StatusOr<std::shared_ptr<VersionScheduler>> InferenceRuntime::OnLoaded(const std::shared_ptr<const Model>& model,
+                                                                             double load_seconds) {
   const v1::ModelConfig& stored = model->manifest().config();
   v1::ModelConfig override_config;
   if (auto it = overrides_.find(model->name()); it != overrides_.end()) override_config = it->second;
@@ -41,43 +35,29 @@ absl::Status InferenceRuntime::OnLoaded(const std::shared_ptr<const Model>& mode
       ResolveInstances(family->serving, stored_groups, override_groups, cpu_pool_, cuda_devices_);
   auto batcher =
       std::make_shared<DynamicBatcher>(model, std::move(policy), std::move(instances), observer_, make_context_);
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    batchers_[model.get()] = std::move(batcher);
-  }
   if (observer_ != nullptr) observer_->OnModelLoaded(*model, load_seconds);
-  return absl::OkStatus();
+  return batcher;
 }
 
 void InferenceRuntime::OnUnloaded(const std::shared_ptr<const Model>& model) {
-  std::shared_ptr<DynamicBatcher> batcher;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    auto it = batchers_.find(model.get());
-    if (it == batchers_.end()) return;
-    batcher = std::move(it->second);
-    batchers_.erase(it);
-  }
+  // The registry drops the batcher after this; requests already queued finish first.
   if (observer_ != nullptr) observer_->OnModelUnloaded(*model);
-  // Requests already queued finish; the last holder of the batcher drains and joins it.
-  batcher.reset();
 }
 
-absl::StatusOr<std::shared_ptr<DynamicBatcher>> InferenceRuntime::BatcherFor(const Model& model) const {
-  std::lock_guard<std::mutex> lock(mu_);
-  auto it = batchers_.find(&model);
-  if (it == batchers_.end()) {
-    return absl::UnavailableError(absl::StrCat("version ", model.version(), " of model \"", model.name(),
-                                               "\" was unloaded; retry"));
+absl::Status InferenceRuntime::Enqueue(const LoadedVersion& version, std::shared_ptr<InferenceRequest> request) const {
+  // Every scheduler in a registry this runtime observes is one of its batchers.
+  auto* batcher = dynamic_cast<DynamicBatcher*>(version.scheduler.get());
+  if (batcher == nullptr) {
+    return absl::InternalError(absl::StrCat("version ", version.model->version(), " of model \"",
+                                            version.model->name(), "\" has no batcher: no runtime serves this registry"));
   }
-  return it->second;
+  return batcher->Enqueue(std::move(request));
 }
 
-absl::Status InferenceRuntime::RunAndWait(const Model& model, std::shared_ptr<InferenceRequest> request) const {
-  ASSIGN_OR_RETURN(std::shared_ptr<DynamicBatcher> batcher, BatcherFor(model));
+absl::Status InferenceRuntime::RunAndWait(const LoadedVersion& version, std::shared_ptr<InferenceRequest> request) const {
   std::promise<void> done;
   request->on_done = [&done](InferenceRequest&) { done.set_value(); };
-  RETURN_IF_ERROR(batcher->Enqueue(request));
+  RETURN_IF_ERROR(Enqueue(version, request));
   done.get_future().wait();
   return request->status;
 }

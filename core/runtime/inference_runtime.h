@@ -1,10 +1,11 @@
-// The serving runtime: one DynamicBatcher per loaded model version, created when the registry
-// loads the version and drained when it unloads it. Classify and Evaluate run through it.
+// The serving runtime: one DynamicBatcher per loaded model version, made when the registry loads
+// the version and kept in the registry's slot beside the model (so a request finds both in one
+// lookup); it drains when the version unloads and its last request is done. Classify, Evaluate
+// and Feedback run through it.
 #pragma once
 
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -30,13 +31,13 @@ class InferenceRuntime final : public ModelObserver {
                    DeviceContextFactory make_context = {});
   ~InferenceRuntime() override;
 
-  // The batcher serving `model`; UNAVAILABLE when the version was unloaded meanwhile.
-  absl::StatusOr<std::shared_ptr<DynamicBatcher>> BatcherFor(const Model& model) const;
+  // Queues one request on the version's batcher; it is then finished through its on_done.
+  absl::Status Enqueue(const LoadedVersion& version, std::shared_ptr<InferenceRequest> request) const;
+  // Runs one request through the version's batcher and waits for it (for synchronous callers).
+  absl::Status RunAndWait(const LoadedVersion& version, std::shared_ptr<InferenceRequest> request) const;
 
-  // Runs one request through the model's batcher and waits for it (for synchronous callers).
-  absl::Status RunAndWait(const Model& model, std::shared_ptr<InferenceRequest> request) const;
-
-  absl::Status OnLoaded(const std::shared_ptr<const Model>& model, double load_seconds) override;
+  absl::StatusOr<std::shared_ptr<VersionScheduler>> OnLoaded(const std::shared_ptr<const Model>& model,
+                                                             double load_seconds) override;
   void OnUnloaded(const std::shared_ptr<const Model>& model) override;
 
  private:
@@ -46,8 +47,6 @@ class InferenceRuntime final : public ModelObserver {
   std::map<std::string, v1::ModelConfig> overrides_;
   int cuda_devices_;
   DeviceContextFactory make_context_;
-  mutable std::mutex mu_;
-  std::map<const Model*, std::shared_ptr<DynamicBatcher>> batchers_;
 };
 
 }  // namespace textclf::runtime

@@ -48,6 +48,54 @@ TEST_F(ModelManagerTest, LoadsTheLatestVersionByDefault) {
   EXPECT_EQ(info->versions(1).state(), v1::LOADED);
 }
 
+// Stands in for the serving runtime: hands out one scheduler per loaded version and counts the
+// schedulers still alive.
+class CountingObserver final : public ModelObserver {
+ public:
+  struct Scheduler final : VersionScheduler {
+    explicit Scheduler(std::atomic<int>* alive) : alive(alive) { ++*alive; }
+    ~Scheduler() override { --*alive; }
+    std::atomic<int>* alive;
+  };
+  absl::StatusOr<std::shared_ptr<VersionScheduler>> OnLoaded(const std::shared_ptr<const Model>&, double) override {
+    return std::make_shared<Scheduler>(&alive);
+  }
+  void OnUnloaded(const std::shared_ptr<const Model>&) override { ++unloaded; }
+  std::atomic<int> alive{0};
+  int unloaded = 0;
+};
+
+TEST_F(ModelManagerTest, OneLookupFindsTheVersionAndTheSchedulerItWasLoadedWith) {
+  PublishSmallModel(repo_, "a");
+  PublishSmallModel(repo_, "a", 2);
+  v1::VersionPolicy all;
+  all.set_all(true);
+  CountingObserver observer;
+  ModelManager models(&repo_, &testing::WordCountOnly(), all, &observer);
+  std::vector<std::string> failures;
+  models.ApplyPolicyToAll(&failures);
+  ASSERT_TRUE(failures.empty());
+  EXPECT_EQ(observer.alive, 2);
+  auto first = models.Find("a", 1);
+  auto latest = models.Find("a", 0);
+  ASSERT_TRUE(first.ok() && latest.ok());
+  EXPECT_EQ(first->model->version(), 1);
+  EXPECT_EQ(latest->model->version(), 2);
+  ASSERT_NE(first->scheduler, nullptr);
+  EXPECT_NE(first->scheduler, latest->scheduler);
+  EXPECT_EQ(models.Find("a", 2)->scheduler, latest->scheduler);
+
+  // Unloading leaves a request that holds the version its scheduler, which goes with the last
+  // holder; the version no longer answers.
+  LoadedVersion in_flight = *std::move(latest);
+  ASSERT_TRUE(models.Unload("a", 2).ok());
+  EXPECT_EQ(observer.unloaded, 1);
+  EXPECT_EQ(observer.alive, 2);
+  EXPECT_EQ(models.Find("a", 2).status().code(), absl::StatusCode::kFailedPrecondition);
+  in_flight = {};
+  EXPECT_EQ(observer.alive, 1);
+}
+
 TEST_F(ModelManagerTest, AllPolicyLoadsEveryVersion) {
   PublishSmallModel(repo_, "a");
   PublishSmallModel(repo_, "a", 2);
