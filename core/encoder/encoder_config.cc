@@ -1,7 +1,6 @@
 #include "core/encoder/encoder_config.h"
 
 #include "absl/strings/str_cat.h"
-#include "core/data/data_dir.h"
 
 namespace textclf::encoder {
 
@@ -36,7 +35,11 @@ absl::StatusOr<v1::EncoderConfig> ResolveEncoderConfig(const v1::EncoderConfig& 
   if (c.dropout() < 0) c.set_dropout(0.0);
   if (c.seed() == 0) c.set_seed(42);
   if (c.device().empty()) c.set_device("auto");
-  if (c.vocab_file().empty()) c.set_vocab_file((data::DataDir() / "vocab" / "bert-base-uncased-vocab.txt").string());
+  if (c.vocab_file().empty() && c.vocab_size() == 0) c.set_vocab_size(kDefaultLearnedVocabSize);
+  if (c.vocab_file().empty() && (c.vocab_size() < kMinLearnedVocabSize || c.vocab_size() > kMaxLearnedVocabSize)) {
+    return absl::InvalidArgumentError(absl::StrCat("encoder.vocab_size must be in [", kMinLearnedVocabSize, ", ",
+                                                   kMaxLearnedVocabSize, "], got ", c.vocab_size()));
+  }
   if (c.hidden_size() % c.heads() != 0) {
     return absl::InvalidArgumentError(absl::StrCat("encoder.hidden_size ", c.hidden_size(),
                                                    " must be a multiple of encoder.heads ", c.heads()));

@@ -8,6 +8,11 @@
 
 namespace textclf::encoder {
 
+// Without a vocab_file, a vocabulary of vocab_size tokens is learned from the training texts.
+inline constexpr int32_t kDefaultLearnedVocabSize = 8000;
+inline constexpr int32_t kMinLearnedVocabSize = 64;
+inline constexpr int32_t kMaxLearnedVocabSize = 100000;
+
 absl::StatusOr<v1::EncoderConfig> ResolveEncoderConfig(const v1::EncoderConfig& config);
 
 // The architecture a resolved configuration describes, for a vocabulary of `vocab_size`.

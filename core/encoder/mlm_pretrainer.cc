@@ -13,6 +13,7 @@
 #include "core/common/thread_pool.h"
 #include "core/encoder/encoder_config.h"
 #include "core/encoder/encoder_impl.h"
+#include "core/encoder/wordpiece_vocabulary.h"
 
 namespace textclf::encoder {
 namespace {
@@ -286,11 +287,18 @@ absl::StatusOr<PretrainResult> PretrainMlm(Encoder& encoder, std::span<const std
 
 absl::StatusOr<PretrainedEncoder> PretrainFromScratch(std::span<const std::string> texts,
                                                       const v1::EncoderConfig& resolved, TrainContext& ctx) {
-  auto vocab = ReadFile(resolved.vocab_file());
-  if (!vocab.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat("encoder.vocab_file: cannot read ", resolved.vocab_file(),
-                                                   " (give the path of a BERT vocab.txt on the server): ",
-                                                   vocab.status().message()));
+  absl::StatusOr<std::string> vocab;
+  if (resolved.vocab_file().empty()) {
+    ctx.progress("vocabulary", 0.0, absl::StrCat("learning a ", resolved.vocab_size(), "-token WordPiece vocabulary"));
+    vocab = LearnWordPieceVocabulary(texts, resolved.vocab_size());
+  } else {
+    vocab = ReadFile(resolved.vocab_file());
+    if (!vocab.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("encoder.vocab_file: cannot read ", resolved.vocab_file(),
+                                                     " (give the path of a BERT vocab.txt on the server, or none to "
+                                                     "learn one from the texts): ",
+                                                     vocab.status().message()));
+    }
   }
   ASSIGN_OR_RETURN(BertTokenizer tokenizer, BertTokenizer::Create(*vocab));
   const BertConfig bert = BertConfigFor(resolved, tokenizer.vocab_size());

@@ -36,7 +36,8 @@ struct PretrainedEncoder {
 };
 
 // A new encoder as `resolved` (ResolveEncoderConfig) describes, with the vocabulary of
-// resolved.vocab_file(), pretrained on `texts` from random weights.
+// resolved.vocab_file() (or one learned from `texts` when it names none), pretrained on `texts`
+// from random weights.
 absl::StatusOr<PretrainedEncoder> PretrainFromScratch(std::span<const std::string> texts,
                                                       const v1::EncoderConfig& resolved, TrainContext& ctx);
 

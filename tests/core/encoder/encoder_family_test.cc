@@ -7,6 +7,7 @@
 
 #include "core/common/files.h"
 #include "core/common/thread_pool.h"
+#include "core/encoder/bert_tokenizer.h"
 #include "core/encoder/encoder.h"
 #include "core/encoder/encoder_config.h"
 #include "core/families/families.h"
@@ -27,7 +28,8 @@ TEST(EncoderConfig, ResolvesTheIssueDefaults) {
   EXPECT_EQ(c->intermediate_size(), 1024);
   EXPECT_EQ(c->max_length(), 128);
   EXPECT_DOUBLE_EQ(c->mask_probability(), 0.15);
-  EXPECT_THAT(c->vocab_file(), HasSubstr("bert-base-uncased-vocab.txt"));
+  EXPECT_EQ(c->vocab_file(), "") << "learned from the texts, nothing read from the server's disk";
+  EXPECT_EQ(c->vocab_size(), kDefaultLearnedVocabSize);
   const BertConfig b = BertConfigFor(*c, 30522);
   EXPECT_EQ(b.max_position_embeddings, 128);
   EXPECT_DOUBLE_EQ(b.layer_norm_eps, 1e-12);
@@ -44,6 +46,11 @@ TEST(EncoderConfig, RejectsBadValuesNamingTheField) {
   c = v1::EncoderConfig();
   c.set_max_length(1000);
   EXPECT_THAT(std::string(ResolveEncoderConfig(c).status().message()), HasSubstr("encoder.max_length"));
+  c = v1::EncoderConfig();
+  c.set_vocab_size(10);
+  EXPECT_THAT(std::string(ResolveEncoderConfig(c).status().message()), HasSubstr("encoder.vocab_size"));
+  c.set_vocab_file("/some/vocab.txt");  // the size of a given vocabulary is the file's
+  EXPECT_TRUE(ResolveEncoderConfig(c).ok());
 }
 
 class EncoderFamilyTest : public ::testing::Test {
@@ -108,6 +115,23 @@ TEST_F(EncoderFamilyTest, TrainsACheckpointThatLoadsAndRefusesToClassify) {
   EXPECT_THAT(std::string(refusal.message()), HasSubstr("\"encoder_model\": \"enc\""));
   files.contents.erase(kWeightsFile);
   EXPECT_FALSE(ops->load(*manifest, files).ok());
+}
+
+// What the container image does: no vocab.txt anywhere, the vocabulary comes from the texts.
+TEST_F(EncoderFamilyTest, WithoutAVocabFileLearnsTheVocabularyFromTheTexts) {
+  v1::EncoderConfig* c = start_.mutable_config()->mutable_encoder();
+  c->clear_vocab_file();
+  c->set_vocab_size(64);
+  auto manifest = EncoderMlmFamily()->train(start_, data_, ctx_);
+  ASSERT_TRUE(manifest.ok()) << manifest.status();
+  auto checkpoint = ReadCheckpointFolder(ctx_.output_dir);
+  ASSERT_TRUE(checkpoint.ok()) << checkpoint.status();
+  auto tokenizer = BertTokenizer::Create(checkpoint->vocab);
+  ASSERT_TRUE(tokenizer.ok()) << tokenizer.status();
+  EXPECT_LE(tokenizer->vocab_size(), 64);
+  for (const char* word : {"goal", "match", "oven", "bake"}) EXPECT_GE(tokenizer->Id(word), 0) << word;
+  auto encoder = Encoder::Load(*checkpoint, "cpu");
+  ASSERT_TRUE(encoder.ok()) << encoder.status();
 }
 
 TEST_F(EncoderFamilyTest, RejectsEvalExamplesAndAMissingVocabulary) {

@@ -30,7 +30,8 @@ TEST(XClassConfig, WithoutAnEncoderPretrainsASmallOne) {
   EXPECT_DOUBLE_EQ(e.learning_rate(), kPretrainLearningRate);
   EXPECT_DOUBLE_EQ(e.max_seconds(), kPretrainMaxSeconds);
   EXPECT_EQ(e.layers(), 4) << "ENCODER_MLM's default";
-  EXPECT_FALSE(e.vocab_file().empty());
+  EXPECT_TRUE(e.vocab_file().empty()) << "the vocabulary is learned from the documents";
+  EXPECT_GT(e.vocab_size(), 0);
   v1::XClassConfig chosen;
   chosen.mutable_pretrain_encoder()->set_hidden_size(256);
   chosen.mutable_pretrain_encoder()->set_max_seconds(60);
