@@ -19,7 +19,7 @@
 #include "client/loadgen/report.h"
 #include "client/loadgen/senders.h"
 #include "core/common/thread_pool.h"
-#include "core/data/data_dir.h"
+#include "bench/datasets/data_dir.h"
 #include "core/data/idx_examples.h"
 #include "core/model/family_names.h"
 #include "server/server.h"

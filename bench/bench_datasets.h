@@ -5,7 +5,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "core/data/datasets.h"
+#include "bench/datasets/datasets.h"
 
 namespace textclf::bench {
 

@@ -17,8 +17,8 @@
 
 #include "core/common/proto_json.h"
 #include "core/common/stopwatch.h"
-#include "core/data/data_dir.h"
-#include "core/data/datasets.h"
+#include "bench/datasets/data_dir.h"
+#include "bench/datasets/datasets.h"
 #include "core/data/idx_examples.h"
 #include "server/server.h"
 #include "textclf/v1/service.grpc.pb.h"

@@ -20,7 +20,7 @@
 
 #include "bench/bench_datasets.h"
 #include "bench/process_footprint.h"
-#include "core/data/data_dir.h"
+#include "bench/datasets/data_dir.h"
 #include "server/server.h"
 #include "textclf/v1/service.grpc.pb.h"
 

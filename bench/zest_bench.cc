@@ -18,7 +18,7 @@
 #include "core/common/proto_json.h"
 #include "core/common/stopwatch.h"
 #include "core/common/thread_pool.h"
-#include "core/data/data_dir.h"
+#include "bench/datasets/data_dir.h"
 #include "core/eval/metrics_accumulator.h"
 #include "core/families/families.h"
 #include "core/jobs/training_job.h"

@@ -12,8 +12,8 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
-#include "core/data/data_dir.h"
-#include "core/data/datasets.h"
+#include "bench/datasets/data_dir.h"
+#include "bench/datasets/datasets.h"
 
 namespace textclf::testing {
 namespace fs = std::filesystem;

@@ -13,7 +13,7 @@
 
 #include "core/cnn/torch_checkpoint.h"
 #include "core/common/files.h"
-#include "core/data/data_dir.h"
+#include "bench/datasets/data_dir.h"
 #include "core/families/families.h"
 #include "core/registry/repository.h"
 #include "tests/support/test_support.h"

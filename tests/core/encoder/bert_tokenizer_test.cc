@@ -7,7 +7,7 @@
 
 #include "absl/strings/str_join.h"
 #include "core/common/files.h"
-#include "core/data/data_dir.h"
+#include "bench/datasets/data_dir.h"
 
 namespace textclf::encoder {
 namespace {

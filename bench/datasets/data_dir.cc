@@ -1,4 +1,4 @@
-#include "core/data/data_dir.h"
+#include "bench/datasets/data_dir.h"
 
 #include <cstdlib>
 

@@ -1,6 +1,6 @@
 // The real data sets load with their documented sizes, and splits are stratified and repeatable.
 // These tests fail rather than skip without the data: a missing folder is a broken setup.
-#include "core/data/datasets.h"
+#include "bench/datasets/datasets.h"
 
 #include <gtest/gtest.h>
 
@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "core/data/data_dir.h"
+#include "bench/datasets/data_dir.h"
 
 namespace textclf::data {
 namespace {

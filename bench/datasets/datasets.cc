@@ -1,4 +1,4 @@
-#include "core/data/datasets.h"
+#include "bench/datasets/datasets.h"
 
 #include <algorithm>
 #include <array>
