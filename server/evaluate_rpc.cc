@@ -1,15 +1,15 @@
-// Evaluate: classifies streamed, labelled examples batch by batch as they arrive, and records the
-// metrics with the model version.
+// Evaluate: classifies streamed, labelled examples (texts or tensors, by the model's family) batch
+// by batch as they arrive, through the version's queue, and records the metrics with the version.
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "core/common/stopwatch.h"
 #include "core/eval/model_evaluation.h"
-#include "core/runtime/inference_request.h"
-#include "core/model/input_validation.h"
+#include "core/jobs/example_collector.h"
 #include "core/model/names.h"
 #include "google/protobuf/util/time_util.h"
 #include "server/classifier_service.h"
 #include "server/grpc_status.h"
+#include "server/upload_limits.h"
 
 namespace textclf::server {
 
@@ -32,51 +32,41 @@ grpc::Status ClassifierService::Evaluate(grpc::ServerContext* context,
   auto loaded = deps_.models->Find(start.model(), start.version());
   if (!loaded.ok()) return ToGrpcStatus(loaded.status());
   const Model& model = *loaded->model;
+  auto family = deps_.models->families().Find(model.manifest().family());
+  if (!family.ok()) return ToGrpcStatus(family.status());
+  // Every example counts, whatever split its batch names; a batch is kept only until it is scored.
+  ExampleCollector collector =
+      ExampleCollector::ForModel(model, (*family)->examples, "Evaluate", /*splits=*/{}, UploadLimits(deps_.limits));
   eval::MetricsAccumulator metrics = eval::AccumulatorFor(model);
-  const int positive = model.positive_class();
   Stopwatch watch;
-  std::vector<std::string> texts;
-  std::vector<int> labels;
   int64_t seen = 0;
+  // Evaluation traffic goes through the model's queue as BULK work, so that it never holds up
+  // interactive requests for long.
+  const eval::ScoreFn score = [&](std::span<const ModelInput> inputs, ScoreMatrix* out) {
+    idle->Pause();  // the batch's time in the queue and compute is the server's, not the client's
+    absl::Status s = loaded->Score(inputs, v1::BULK, [context] { return context->IsCancelled(); }, out);
+    idle->Resume();
+    return s;
+  };
   while (reader->Read(&request)) {
     idle->Touch();
     if (context->IsCancelled()) return grpc::Status(grpc::StatusCode::CANCELLED, "the client cancelled");
     if (!request.has_batch()) {
       return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "EvaluateStart may only be the first message");
     }
-    texts.clear();
-    labels.clear();
-    for (const v1::Example& example : request.batch().examples()) {
-      ++seen;
-      const std::string what = absl::StrCat("example ", seen);
-      if (absl::Status s = ValidateText(example.text(), deps_.limits.max_text_bytes(), what); !s.ok()) {
-        return ToGrpcStatus(s);
-      }
-      const int label = model.ClassIndex(example.label());
-      if (label < 0) {
-        return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                            absl::StrCat(what, " has label \"", example.label(), "\", which the model does not know; its classes are ",
-                                         absl::StrJoin(model.manifest().classes(), ", ")));
-      }
-      texts.push_back(example.text());
-      labels.push_back(label);
-    }
-    // Evaluation traffic goes through the model's queue as BULK work, so that it never holds up
-    // interactive requests for long.
-    auto job = std::make_shared<runtime::InferenceRequest>();
-    job->priority = v1::BULK;
-    job->is_cancelled = [context] { return context->IsCancelled(); };
-    for (const std::string& text : texts) job->inputs.push_back(ModelInput{text, nullptr});
-    if (job->inputs.empty()) continue;
-    idle->Pause();  // the batch's time in the queue and compute is the server's, not the client's
-    absl::Status ran = deps_.runtime->RunAndWait(*loaded, job);
-    idle->Resume();
+    if (absl::Status s = collector.Add(request.batch()); !s.ok()) return ToGrpcStatus(s);
+    absl::StatusOr<TrainingSet> batch = collector.TakeEval();
+    if (!batch.ok()) return ToGrpcStatus(batch.status());
+    std::vector<ModelInput> inputs;
+    inputs.reserve(batch->eval_labels.size());
+    for (const std::string& text : batch->eval_texts) inputs.push_back(ModelInput{text, nullptr});
+    for (const v1::Tensor& tensor : batch->eval_tensors) inputs.push_back(ModelInput{{}, &tensor});
+    seen += static_cast<int64_t>(inputs.size());
+    if (inputs.empty()) continue;
+    // The client's batch is one request: it is answered as a whole or refused as a whole.
+    absl::Status ran = eval::AddPredictions(model, std::span<const ModelInput>(inputs), batch->eval_labels, score,
+                                            inputs.size(), &metrics);
     if (!ran.ok()) return ToGrpcStatus(ran);
-    for (size_t i = 0; i < job->results.rows; ++i) {
-      metrics.Add(labels[i], static_cast<int>(job->results.Argmax(i)),
-                  std::span<const float>(job->results.probability_row(i), job->results.cols),
-                  positive >= 0 ? job->results.score_row(i)[positive] : 0.0);
-    }
   }
   if (idle->fired()) {
     return StreamEnded(*idle, deps_.watchdog->idle_timeout(), grpc::Status(grpc::StatusCode::CANCELLED, ""));

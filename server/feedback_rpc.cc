@@ -47,11 +47,14 @@ grpc::Status ClassifierService::Feedback(grpc::ServerContext* context, const v1:
     auto loaded = deps_.models->Find(request->model(), request->version());
     if (!loaded.ok()) return ToGrpcStatus(loaded.status());
     model = loaded->model;
-    auto job = std::make_shared<runtime::InferenceRequest>();
-    job->inputs.push_back(ModelInput{request->text(), nullptr});
-    job->is_cancelled = [context] { return context->IsCancelled(); };
-    if (absl::Status s = deps_.runtime->RunAndWait(*loaded, job); !s.ok()) return ToGrpcStatus(s);
-    predicted = static_cast<int>(job->results.Argmax(0));
+    const ModelInput input{request->text(), nullptr};
+    ScoreMatrix scores;
+    if (absl::Status s = loaded->Score(std::span<const ModelInput>(&input, 1), v1::INTERACTIVE,
+                                       [context] { return context->IsCancelled(); }, &scores);
+        !s.ok()) {
+      return ToGrpcStatus(s);
+    }
+    predicted = static_cast<int>(scores.Argmax(0));
   }
   const int truth = model->ClassIndex(request->true_label());
   if (truth < 0) {

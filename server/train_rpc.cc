@@ -3,14 +3,16 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
+#include "core/jobs/published_versions.h"
 #include "core/jobs/training_job.h"
-#include "core/jobs/training_set_builder.h"
+#include "core/jobs/example_collector.h"
 #include "core/registry/repository.h"
 #include "server/classifier_service.h"
 #include "server/call_note.h"
 #include "server/grpc_status.h"
 #include "server/import_paths.h"
 #include "server/job_stream.h"
+#include "server/upload_limits.h"
 
 namespace textclf::server {
 namespace {
@@ -52,12 +54,10 @@ grpc::Status ClassifierService::Train(grpc::ServerContext* context,
   absl::StatusOr<JobPool::Slot> slot = deps_.jobs->Reserve("train");
   if (!slot.ok()) return ToGrpcStatus(slot.status());
 
-  TrainingLimits limits;
-  limits.max_total_bytes = deps_.limits.max_train_bytes();
-  limits.max_text_bytes = static_cast<size_t>(deps_.limits.max_text_bytes());
+  const TrainingLimits limits = UploadLimits(deps_.limits);
   // The examples' memory stays charged until the job is done with them.
   auto account = std::make_shared<UploadBudget::Account>(deps_.uploads);
-  TrainingSetBuilder builder(std::vector<std::string>(start.class_names().begin(), start.class_names().end()),
+  ExampleCollector builder(std::vector<std::string>(start.class_names().begin(), start.class_names().end()),
                              limits, (*family)->examples, account.get());
   while (stream->Read(&request)) {
     watch->Touch();
@@ -91,6 +91,10 @@ grpc::Status ClassifierService::Train(grpc::ServerContext* context,
   }
   const int64_t version = outcome->manifest.version();
   NoteTarget(start.model(), version);
+  // Taken back unless the client hears of it: a client that went away between publishing and
+  // hearing of it never learned of this version.
+  PublishedVersions published(*deps_.models, start.model());
+  published.Add(version);
   v1::TrainResponse response;
   v1::TrainResult* result = response.mutable_result();
   result->set_version(version);
@@ -101,11 +105,9 @@ grpc::Status ClassifierService::Train(grpc::ServerContext* context,
   }
   if (auto info = deps_.models->Describe(start.model()); info.ok()) *result->mutable_model() = *info;
   if (client_gone || context->IsCancelled() || !stream->Write(response)) {
-    // The client went away between publishing and hearing of it: it never learned of this
-    // version, so take it back rather than leave an orphan.
-    (void)deps_.models->Delete(start.model(), version);
     return grpc::Status(grpc::StatusCode::CANCELLED, "the client cancelled the training");
   }
+  published.Keep();
   return grpc::Status::OK;
 }
 

@@ -24,15 +24,23 @@ absl::Status AddPredictions(const Model& model, std::span<const std::string> tex
 absl::Status AddPredictions(const Model& model, std::span<const ModelInput> inputs,
                             std::span<const int> labels, const Device& device, size_t batch_size,
                             MetricsAccumulator* metrics) {
+  return AddPredictions(
+      model, inputs, labels,
+      [&](std::span<const ModelInput> chunk, ScoreMatrix* out) { return model.Run(chunk, device, out); }, batch_size,
+      metrics);
+}
+
+absl::Status AddPredictions(const Model& model, std::span<const ModelInput> inputs, std::span<const int> labels,
+                            const ScoreFn& score, size_t chunk, MetricsAccumulator* metrics) {
   ScoreMatrix out;
   const int positive = model.positive_class();
-  for (size_t begin = 0; begin < inputs.size(); begin += batch_size) {
-    const size_t end = std::min(inputs.size(), begin + batch_size);
-    RETURN_IF_ERROR(model.Run(inputs.subspan(begin, end - begin), device, &out));
+  chunk = std::max<size_t>(chunk, 1);
+  for (size_t begin = 0; begin < inputs.size(); begin += chunk) {
+    const size_t end = std::min(inputs.size(), begin + chunk);
+    RETURN_IF_ERROR(score(inputs.subspan(begin, end - begin), &out));
     for (size_t i = 0; i < end - begin; ++i) {
       const float* p = out.probability_row(i);
-      metrics->Add(labels[begin + i], static_cast<int>(out.Argmax(i)),
-                   std::span<const float>(p, out.cols),
+      metrics->Add(labels[begin + i], static_cast<int>(out.Argmax(i)), std::span<const float>(p, out.cols),
                    positive >= 0 ? out.score_row(i)[positive] : 0.0);
     }
   }

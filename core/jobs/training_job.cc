@@ -5,12 +5,17 @@
 #include "core/common/stopwatch.h"
 #include "core/common/thread_pool.h"
 #include "core/eval/model_evaluation.h"
+#include "core/jobs/published_versions.h"
 #include "core/model/names.h"
 #include "google/protobuf/util/time_util.h"
 
 namespace textclf {
 
 namespace {
+
+// Inputs per request when the EVAL split goes through the version's queue: small enough that
+// interactive requests never wait long behind one.
+constexpr size_t kEvaluationChunk = 256;
 
 // What the stages of one training job share.
 struct TrainingRun {
@@ -23,7 +28,7 @@ struct TrainingRun {
   std::string eval_dataset;
   std::filesystem::path staging;
   size_t eval_examples = 0;
-  std::shared_ptr<const Model> model;  // the published version, once loaded
+  LoadedVersion loaded;  // the published version, once loaded (with its scheduler when served)
   TrainingOutcome outcome;
 };
 
@@ -56,38 +61,50 @@ absl::StatusOr<v1::Manifest> Train(const FamilyDescriptor& family, TrainingRun& 
   return manifest;
 }
 
-absl::Status PublishAndLoad(v1::Manifest manifest, TrainingRun& run) {
+absl::Status PublishAndLoad(v1::Manifest manifest, TrainingRun& run, PublishedVersions& published) {
   // The last moment a cancelled client can stop the publish.
   RETURN_IF_ERROR(run.cancel.Check());
   run.progress("publish", 0.95, "publishing the new version");
   ASSIGN_OR_RETURN(run.outcome.manifest,
                    run.models.repository().Publish(run.staging, run.start.model(), std::move(manifest)));
   const int64_t version = run.outcome.manifest.version();
+  published.Add(version);
   if (!run.start.skip_load()) {
     run.progress("load", 0.96, absl::StrCat("loading version ", version));
     RETURN_IF_ERROR(run.models.ApplyPolicy(run.start.model()));
-    auto loaded = run.models.Get(run.start.model(), version);
-    if (loaded.ok()) run.model = *loaded;
+    auto loaded = run.models.Find(run.start.model(), version);
+    if (loaded.ok()) run.loaded = *std::move(loaded);
   }
   return absl::OkStatus();
 }
 
-// Scores the EVAL split with the published version and records the metrics beside it.
+// Scores the EVAL split with the published version and records the metrics beside it. A loaded
+// version is scored through its scheduler as BULK work, like the Evaluate RPC; one the job did not
+// load (skip_load) runs on the training pool.
 absl::Status Evaluate(TrainingRun& run) {
   const int64_t version = run.outcome.manifest.version();
   run.progress("evaluate", 0.97, absl::StrCat("evaluating on ", run.eval_examples, " examples"));
-  if (run.model == nullptr) {
-    ASSIGN_OR_RETURN(run.model, run.models.LoadDetached(run.start.model(), version));
+  if (run.loaded.model == nullptr) {
+    ASSIGN_OR_RETURN(run.loaded.model, run.models.LoadDetached(run.start.model(), version));
   }
-  eval::MetricsAccumulator metrics = eval::AccumulatorFor(*run.model);
+  const Model& model = *run.loaded.model;
+  eval::MetricsAccumulator metrics = eval::AccumulatorFor(model);
   Stopwatch eval_watch;
-  Device device{Device::Kind::kCpu, 0, &run.pool};
+  const Device fallback{Device::Kind::kCpu, 0, &run.pool};
   std::vector<ModelInput> inputs;
   inputs.reserve(run.eval_examples);
   for (const std::string& text : run.data.eval_texts) inputs.push_back(ModelInput{text, nullptr});
   for (const v1::Tensor& tensor : run.data.eval_tensors) inputs.push_back(ModelInput{{}, &tensor});
-  RETURN_IF_ERROR(eval::AddPredictions(*run.model, std::span<const ModelInput>(inputs), run.data.eval_labels, device,
-                                       256, &metrics));
+  const CancellationToken& cancel = run.cancel;
+  const eval::ScoreFn score = [&](std::span<const ModelInput> chunk, ScoreMatrix* out) {
+    absl::Status s = run.loaded.Score(chunk, v1::BULK, [&cancel] { return cancel.cancelled(); }, out, fallback);
+    // A queue kept full (or slow) by serving traffic must not fail a job that already published:
+    // the chunk then runs on the training pool instead.
+    if (absl::IsResourceExhausted(s) || absl::IsDeadlineExceeded(s)) s = model.Run(chunk, fallback, out);
+    return s;
+  };
+  RETURN_IF_ERROR(eval::AddPredictions(model, std::span<const ModelInput>(inputs), run.data.eval_labels, score,
+                                       kEvaluationChunk, &metrics));
   v1::EvalMetrics m = metrics.Finish();
   m.set_seconds(eval_watch.seconds());
   m.set_examples_per_s(m.seconds() > 0 ? m.examples() / m.seconds() : 0);
@@ -121,8 +138,11 @@ absl::StatusOr<TrainingOutcome> RunTrainingJob(const v1::TrainStart& start, cons
   } cleanup{repository, run.staging};
 
   ASSIGN_OR_RETURN(v1::Manifest manifest, Train(*family, run));
-  RETURN_IF_ERROR(PublishAndLoad(std::move(manifest), run));
+  // A job that fails (or is cancelled) after publishing takes its version back.
+  PublishedVersions published(models, start.model());
+  RETURN_IF_ERROR(PublishAndLoad(std::move(manifest), run, published));
   if (run.eval_examples > 0) RETURN_IF_ERROR(Evaluate(run));
+  published.Keep();
   progress("done", 1.0, absl::StrCat("published ", start.model(), " version ", run.outcome.manifest.version()));
   return std::move(run.outcome);
 }

@@ -1,5 +1,6 @@
 // One training job from examples to a published, loaded and evaluated model version. Nothing is
-// visible in the registry until the job publishes, and a cancelled job publishes nothing.
+// visible in the registry until the job publishes, and a job that fails or is cancelled (even
+// after publishing, e.g. during its evaluation) leaves no version behind.
 #pragma once
 
 #include <optional>

@@ -2,7 +2,9 @@
 // and tear down what it keeps per version (queues, instances, metrics).
 #pragma once
 
+#include <functional>
 #include <memory>
+#include <span>
 
 #include "absl/status/statusor.h"
 #include "core/model/model.h"
@@ -15,6 +17,11 @@ namespace textclf {
 class VersionScheduler {
  public:
   virtual ~VersionScheduler() = default;
+  // Scores `inputs` through the version's queue at `priority` and waits for them: how jobs and
+  // synchronous calls (Evaluate, Feedback, evaluation after training) share the instances, the
+  // batching and the metrics of Classify. The inputs must outlive the call.
+  virtual absl::Status Score(std::span<const ModelInput> inputs, v1::Priority priority,
+                             std::function<bool()> is_cancelled, ScoreMatrix* out) = 0;
 };
 
 // A loaded version as a request finds it. Holding it keeps the model and its scheduler alive
@@ -22,6 +29,14 @@ class VersionScheduler {
 struct LoadedVersion {
   std::shared_ptr<const Model> model;
   std::shared_ptr<VersionScheduler> scheduler;  // null when no runtime observes the registry
+
+  // Through the scheduler; without one (offline tools, tests of the registry alone) the model
+  // runs on `fallback` on the calling thread.
+  absl::Status Score(std::span<const ModelInput> inputs, v1::Priority priority, std::function<bool()> is_cancelled,
+                     ScoreMatrix* out, const Device& fallback = Device{}) const {
+    if (scheduler != nullptr) return scheduler->Score(inputs, priority, std::move(is_cancelled), out);
+    return model->Run(inputs, fallback, out);
+  }
 };
 
 class ModelObserver {

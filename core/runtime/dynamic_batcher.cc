@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <cstring>
+#include <future>
 
 #include "absl/strings/str_cat.h"
+#include "core/common/status_macros.h"
 #include "core/common/warnings.h"
 
 namespace textclf::runtime {
@@ -39,6 +41,20 @@ DynamicBatcher::~DynamicBatcher() {
 size_t DynamicBatcher::queued_inputs() const {
   std::lock_guard<std::mutex> lock(mu_);
   return queued_inputs_;
+}
+
+absl::Status DynamicBatcher::Score(std::span<const ModelInput> inputs, v1::Priority priority,
+                                   std::function<bool()> is_cancelled, ScoreMatrix* out) {
+  auto request = std::make_shared<InferenceRequest>();
+  request->inputs.assign(inputs.begin(), inputs.end());
+  request->priority = priority;
+  if (is_cancelled) request->is_cancelled = std::move(is_cancelled);
+  std::promise<void> done;
+  request->on_done = [&done](InferenceRequest&) { done.set_value(); };
+  RETURN_IF_ERROR(Enqueue(request));
+  done.get_future().wait();
+  if (request->status.ok()) *out = std::move(request->results);
+  return request->status;
 }
 
 absl::Status DynamicBatcher::Enqueue(std::shared_ptr<InferenceRequest> request) {

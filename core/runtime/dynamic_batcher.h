@@ -35,6 +35,8 @@ class DynamicBatcher final : public VersionScheduler {
   // Queues a request; RESOURCE_EXHAUSTED at once when the queue is full. The request is then
   // finished through its on_done, whatever happens.
   absl::Status Enqueue(std::shared_ptr<InferenceRequest> request);
+  absl::Status Score(std::span<const ModelInput> inputs, v1::Priority priority, std::function<bool()> is_cancelled,
+                     ScoreMatrix* out) override;
 
   const Model& model() const { return *model_; }
   const BatchingPolicy& policy() const { return policy_; }

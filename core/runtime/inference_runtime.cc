@@ -1,7 +1,5 @@
 #include "core/runtime/inference_runtime.h"
 
-#include <future>
-
 #include "absl/strings/str_cat.h"
 #include "core/common/status_macros.h"
 
@@ -52,14 +50,6 @@ absl::Status InferenceRuntime::Enqueue(const LoadedVersion& version, std::shared
                                             version.model->name(), "\" has no batcher: no runtime serves this registry"));
   }
   return batcher->Enqueue(std::move(request));
-}
-
-absl::Status InferenceRuntime::RunAndWait(const LoadedVersion& version, std::shared_ptr<InferenceRequest> request) const {
-  std::promise<void> done;
-  request->on_done = [&done](InferenceRequest&) { done.set_value(); };
-  RETURN_IF_ERROR(Enqueue(version, request));
-  done.get_future().wait();
-  return request->status;
 }
 
 }  // namespace textclf::runtime

@@ -1,7 +1,8 @@
 // The serving runtime: one DynamicBatcher per loaded model version, made when the registry loads
 // the version and kept in the registry's slot beside the model (so a request finds both in one
-// lookup); it drains when the version unloads and its last request is done. Classify, Evaluate
-// and Feedback run through it.
+// lookup); it drains when the version unloads and its last request is done. Classify enqueues
+// here; synchronous callers (Evaluate, Feedback, evaluation after training) use
+// LoadedVersion::Score.
 #pragma once
 
 #include <map>
@@ -33,8 +34,6 @@ class InferenceRuntime final : public ModelObserver {
 
   // Queues one request on the version's batcher; it is then finished through its on_done.
   absl::Status Enqueue(const LoadedVersion& version, std::shared_ptr<InferenceRequest> request) const;
-  // Runs one request through the version's batcher and waits for it (for synchronous callers).
-  absl::Status RunAndWait(const LoadedVersion& version, std::shared_ptr<InferenceRequest> request) const;
 
   absl::StatusOr<std::shared_ptr<VersionScheduler>> OnLoaded(const std::shared_ptr<const Model>& model,
                                                              double load_seconds) override;

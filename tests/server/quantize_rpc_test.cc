@@ -203,6 +203,24 @@ TEST_F(QuantizeRpcTest, ResNet8OnFashionMnistW8A8AndW4A8AgreeAcrossFilesServingA
   ExpectServedMatchesReport("fashion", call.result, request, eval.labels);
 }
 
+// Evaluate takes what the model's family takes: tensors for an image CNN, scored through the
+// same queue as Classify, so its accuracy is what Classify serves on the same images.
+TEST_F(QuantizeRpcTest, EvaluateTakesTensorsForAnImageModelAndAgreesWithClassify) {
+  const Images eval = FashionSlice("t10k", 400, 200);
+  EvaluateCall call = Evaluate(server_->stub(), "fashion", 1, "fashion_t10k", TensorBatches(eval, v1::TRAIN, 64));
+  ASSERT_TRUE(call.status.ok()) << Describe(call.status);
+  EXPECT_EQ(call.response.metrics().examples(), 200);
+  v1::ClassifyRequest request;
+  request.set_model("fashion");
+  request.set_version(1);
+  for (const auto& t : eval.tensors) *request.add_tensors() = t;
+  EXPECT_DOUBLE_EQ(call.response.metrics().accuracy(), Serve(server_->stub(), request, eval.labels).accuracy);
+
+  EvaluateCall text = Evaluate(server_->stub(), "fashion", 1, "texts", {TextBatch(ClickbaitSlice(2), v1::EVAL)});
+  EXPECT_EQ(text.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(text.status.error_message(), HasSubstr("example 1 has no tensor"));
+}
+
 TEST_F(QuantizeRpcTest, QuantizingAZestModelIsRefusedSayingWhichFamiliesApply) {
   TrainCall zest = Train(server_->stub(), ZestStart("zesty"), ClickbaitSlice(50));
   ASSERT_TRUE(zest.status.ok()) << Describe(zest.status);

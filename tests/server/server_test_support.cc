@@ -271,6 +271,27 @@ EvaluateCall Evaluate(v1::Classifier::Stub& stub, const std::string& model, int6
   return call;
 }
 
+EvaluateCall Evaluate(v1::Classifier::Stub& stub, const std::string& model, int64_t version,
+                      const std::string& dataset, const std::vector<v1::ExampleBatch>& batches) {
+  EvaluateCall call;
+  grpc::ClientContext context;
+  context.set_deadline(Deadline(60));
+  auto writer = stub.Evaluate(&context, &call.response);
+  v1::EvaluateRequest request;
+  request.mutable_start()->set_model(model);
+  request.mutable_start()->set_version(version);
+  request.mutable_start()->set_dataset(dataset);
+  bool open = writer->Write(request);
+  for (size_t i = 0; open && i < batches.size(); ++i) {
+    request.Clear();
+    *request.mutable_batch() = batches[i];
+    open = writer->Write(request);
+  }
+  writer->WritesDone();
+  call.status = writer->Finish();
+  return call;
+}
+
 Call<v1::ListModelsResponse> ListModels(v1::Classifier::Stub& stub) {
   Call<v1::ListModelsResponse> call;
   grpc::ClientContext context;

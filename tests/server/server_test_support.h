@@ -108,6 +108,9 @@ struct EvaluateCall {
 };
 EvaluateCall Evaluate(v1::Classifier::Stub& stub, const std::string& model, int64_t version,
                       const std::string& dataset, const Labeled& examples, int batch_size = 1000);
+// Any example batches (e.g. tensors), as given.
+EvaluateCall Evaluate(v1::Classifier::Stub& stub, const std::string& model, int64_t version,
+                      const std::string& dataset, const std::vector<v1::ExampleBatch>& batches);
 
 // Unary calls answering {status, response}.
 template <typename Response>

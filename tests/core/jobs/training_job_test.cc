@@ -64,6 +64,83 @@ TEST_F(TrainingJobTest, ACancelledJobLeavesNothing) {
   EXPECT_TRUE(std::filesystem::is_empty(dir_.path() / "models" / ".staging"));
 }
 
+// Stands in for the serving runtime: scores through the model, counting what it was asked, or
+// fails every request.
+class RecordingObserver final : public ModelObserver {
+ public:
+  struct Scheduler final : VersionScheduler {
+    Scheduler(std::shared_ptr<const Model> model, RecordingObserver* owner) : model(std::move(model)), owner(owner) {}
+    absl::Status Score(std::span<const ModelInput> inputs, v1::Priority priority, std::function<bool()>,
+                       ScoreMatrix* out) override {
+      if (!owner->fail_with.ok()) return owner->fail_with;
+      owner->scored += inputs.size();
+      owner->all_bulk = owner->all_bulk && priority == v1::BULK;
+      return model->Run(inputs, Device{}, out);
+    }
+    std::shared_ptr<const Model> model;
+    RecordingObserver* owner;
+  };
+  absl::StatusOr<std::shared_ptr<VersionScheduler>> OnLoaded(const std::shared_ptr<const Model>& model,
+                                                             double) override {
+    return std::make_shared<Scheduler>(model, this);
+  }
+  void OnUnloaded(const std::shared_ptr<const Model>&) override {}
+  size_t scored = 0;
+  bool all_bulk = true;
+  absl::Status fail_with;
+};
+
+class ServedTrainingJobTest : public TrainingJobTest {
+ protected:
+  TrainingSet TopicsWithEval() {
+    auto corpus = testing::MakeTopicCorpus(3, 100, 1);
+    auto held_out = testing::MakeTopicCorpus(3, 20, 2);
+    TrainingSet data;
+    data.classes = corpus.classes;
+    data.texts = corpus.texts;
+    data.labels = corpus.labels;
+    data.eval_texts = held_out.texts;
+    data.eval_labels = held_out.labels;
+    return data;
+  }
+  v1::TrainStart Start() {
+    v1::TrainStart start;
+    start.set_model("topics");
+    start.set_family(testing::kWordCountFamilyId);
+    return start;
+  }
+  RecordingObserver observer_;
+  registry::ModelManager served_{&repo_, &testing::WordCountOnly(), policy_, &observer_};
+};
+
+TEST_F(ServedTrainingJobTest, EvaluatesThroughTheVersionsSchedulerAsBulkWork) {
+  auto outcome = RunTrainingJob(Start(), TopicsWithEval(), served_, pool_, cancel_, [](auto, auto, auto) {});
+  ASSERT_TRUE(outcome.ok()) << outcome.status();
+  ASSERT_TRUE(outcome->eval.has_value());
+  EXPECT_EQ(outcome->eval->examples(), 60);
+  EXPECT_EQ(observer_.scored, 60u) << "every EVAL example went through the scheduler";
+  EXPECT_TRUE(observer_.all_bulk);
+}
+
+TEST_F(ServedTrainingJobTest, AJobThatFailsAfterPublishingTakesItsVersionBack) {
+  ASSERT_TRUE(RunTrainingJob(Start(), TopicsWithEval(), served_, pool_, cancel_, [](auto, auto, auto) {}).ok());
+  observer_.fail_with = absl::InternalError("the device fell off the bus");
+  auto outcome = RunTrainingJob(Start(), TopicsWithEval(), served_, pool_, cancel_, [](auto, auto, auto) {});
+  EXPECT_EQ(outcome.status().code(), absl::StatusCode::kInternal) << outcome.status();
+  EXPECT_EQ(*repo_.ListVersions("topics"), std::vector<int64_t>{1}) << "version 2 was published, then taken back";
+  auto serving = served_.Get("topics", 0);
+  ASSERT_TRUE(serving.ok()) << serving.status();
+  EXPECT_EQ((*serving)->version(), 1);
+}
+
+// A queue that serving traffic keeps full does not fail a job that already published.
+TEST_F(ServedTrainingJobTest, ABusyQueueDoesNotFailTheEvaluation) {
+  observer_.fail_with = absl::ResourceExhaustedError("the queue is full");
+  auto outcome = RunTrainingJob(Start(), TopicsWithEval(), served_, pool_, cancel_, [](auto, auto, auto) {});
+  ASSERT_TRUE(outcome.ok()) << outcome.status();
+  EXPECT_EQ(outcome->eval->examples(), 60);
+}
+
 TEST_F(TrainingJobTest, AFamilyThisServerDoesNotKnowIsInvalid) {
   TrainingSet data;
   v1::TrainStart start;

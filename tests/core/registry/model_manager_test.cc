@@ -55,6 +55,9 @@ class CountingObserver final : public ModelObserver {
   struct Scheduler final : VersionScheduler {
     explicit Scheduler(std::atomic<int>* alive) : alive(alive) { ++*alive; }
     ~Scheduler() override { --*alive; }
+    absl::Status Score(std::span<const ModelInput>, v1::Priority, std::function<bool()>, ScoreMatrix*) override {
+      return absl::UnimplementedError("not served");
+    }
     std::atomic<int>* alive;
   };
   absl::StatusOr<std::shared_ptr<VersionScheduler>> OnLoaded(const std::shared_ptr<const Model>&, double) override {
