@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "server/call_note.h"
 #include "server/grpc_status.h"
+#include "server/oip/oip_tensors.h"
 #include "server/logging/log.h"
 #include "server/trace_context.h"
 
@@ -39,6 +40,8 @@ grpc::Status Refusal() {
 }
 
 constexpr std::string_view kServicePrefix = "/textclf.v1.Classifier/";
+// The Open Inference Protocol's ModelInfer is counted beside Classify, as "ModelInfer".
+constexpr std::string_view kModelInferMethod = "/inference.GRPCInferenceService/ModelInfer";
 
 class CallTracker final : public grpc::experimental::Interceptor {
  public:
@@ -46,6 +49,8 @@ class CallTracker final : public grpc::experimental::Interceptor {
       : gate_(gate), context_(context) {
     if (method.substr(0, kServicePrefix.size()) == kServicePrefix) {
       record_.method = std::string(method.substr(kServicePrefix.size()));
+    } else if (method == kModelInferMethod) {
+      record_.method = "ModelInfer";
     }
   }
   ~CallTracker() override { gate_->CallEnded(context_); }
@@ -92,6 +97,10 @@ class CallTracker final : public grpc::experimental::Interceptor {
       const auto* r = static_cast<const v1::EvaluateRequest*>(message);
       record_.model = r->start().model();
       record_.requested_version = r->start().version();
+    } else if (record_.method == "ModelInfer") {
+      const auto* r = static_cast<const inference::ModelInferRequest*>(message);
+      record_.model = r->model_name();
+      record_.requested_version = oip::ParseVersion(r->model_version()).value_or(0);
     }
   }
   // The version that answered (a Feedback by request id names its model only in the answer).
@@ -109,6 +118,10 @@ class CallTracker final : public grpc::experimental::Interceptor {
       const auto* r = static_cast<const v1::EvaluateResponse*>(message);
       record_.model = r->model();
       record_.served_version = r->version();
+    } else if (record_.method == "ModelInfer") {
+      const auto* r = static_cast<const inference::ModelInferResponse*>(message);
+      record_.model = r->model_name();
+      record_.served_version = oip::ParseVersion(r->model_version()).value_or(0);
     }
   }
 
@@ -227,6 +240,11 @@ grpc::Status CallGate::GatedStream(grpc::ServerContext* context, const MethodRul
   std::lock_guard<std::mutex> lock(mu_);
   --streams_;
   return status;
+}
+
+grpc::Status CallGate::RunGated(grpc::ServerContext* context, const MethodRule& rule, std::string_view model,
+                                int64_t version, const std::function<grpc::Status()>& run) {
+  return Gated(context, rule, model, version, run);
 }
 
 grpc::ServerUnaryReactor* CallGate::Classify(grpc::CallbackServerContext* context, const v1::ClassifyRequest* request,

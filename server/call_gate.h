@@ -20,6 +20,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <mutex>
 #include <set>
 #include <string_view>
@@ -95,9 +96,14 @@ class CallGate final : public v1::Classifier::WithCallbackMethod_Classify<v1::Cl
   grpc::Status DeleteModel(grpc::ServerContext* c, const v1::DeleteModelRequest* in,
                            v1::DeleteModelResponse* out) override;
 
- private:
-  // Steps 1 to 3 for `context`; OK lets the call in (and counts it as running).
+  // For the other front doors (server/oip): steps 1 to 3 for `context`; OK lets the call in (and
+  // counts it as running).
   grpc::Status Admit(const grpc::ServerContextBase* context, const MethodRule& rule, std::string* caller);
+  // Admits, runs a synchronous handler and writes the audit line of admin calls.
+  grpc::Status RunGated(grpc::ServerContext* context, const MethodRule& rule, std::string_view model, int64_t version,
+                        const std::function<grpc::Status()>& run);
+
+ private:
   // Admits, runs a synchronous handler and writes the audit line of admin calls.
   template <typename Run>
   grpc::Status Gated(grpc::ServerContext* context, const MethodRule& rule, std::string_view model, int64_t version,

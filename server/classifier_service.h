@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 
 #include "server/service_deps.h"
 #include "textclf/v1/service.grpc.pb.h"
@@ -16,6 +17,12 @@ class ClassifierService final : public v1::Classifier::WithCallbackMethod_Classi
 
   grpc::ServerUnaryReactor* Classify(grpc::CallbackServerContext* context, const v1::ClassifyRequest* request,
                                      v1::ClassifyResponse* response) override;
+  // Classify's work for any front door (Classify, the Open Inference Protocol's ModelInfer):
+  // validates, queues and answers `response`, then calls `finish` exactly once, on the calling
+  // thread when refused at once or on a runtime thread. `request` and `response` must live until
+  // `finish`.
+  void RunClassify(grpc::CallbackServerContext* context, const v1::ClassifyRequest* request,
+                   v1::ClassifyResponse* response, std::function<void(const grpc::Status&)> finish);
   grpc::Status Train(grpc::ServerContext* context,
                      grpc::ServerReaderWriter<v1::TrainResponse, v1::TrainRequest>* stream) override;
   grpc::Status Evaluate(grpc::ServerContext* context, grpc::ServerReader<v1::EvaluateRequest>* reader,

@@ -60,10 +60,13 @@ grpc::ServerUnaryReactor* ClassifierService::Classify(grpc::CallbackServerContex
                                                       const v1::ClassifyRequest* request,
                                                       v1::ClassifyResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  auto fail = [reactor](const absl::Status& s) {
-    reactor->Finish(ToGrpcStatus(s));
-    return reactor;
-  };
+  RunClassify(context, request, response, [reactor](const grpc::Status& status) { reactor->Finish(status); });
+  return reactor;
+}
+
+void ClassifierService::RunClassify(grpc::CallbackServerContext* context, const v1::ClassifyRequest* request,
+                                    v1::ClassifyResponse* response, std::function<void(const grpc::Status&)> finish) {
+  auto fail = [&finish](const absl::Status& s) { finish(ToGrpcStatus(s)); };
   if (absl::Status s = ValidateRequest(*request, deps_.limits); !s.ok()) return fail(s);
   auto loaded = deps_.models->Find(request->model(), request->version());
   if (!loaded.ok()) return fail(loaded.status());
@@ -89,9 +92,9 @@ grpc::ServerUnaryReactor* ClassifierService::Classify(grpc::CallbackServerContex
   job->trace_id = TraceIdOf(*context);
   // Runs on a runtime thread once every text is scored (or the request failed); the request and
   // response messages live until Finish.
-  job->on_done = [this, reactor, request, response, m](runtime::InferenceRequest& done) {
+  job->on_done = [this, finish, request, response, m](runtime::InferenceRequest& done) {
     if (!done.status.ok()) {
-      reactor->Finish(ToGrpcStatus(done.status));
+      finish(ToGrpcStatus(done.status));
       return;
     }
     response->set_model(m->name());
@@ -106,10 +109,9 @@ grpc::ServerUnaryReactor* ClassifierService::Classify(grpc::CallbackServerContex
       entry.predicted.push_back(static_cast<int>(done.results.Argmax(i)));
     }
     if (deps_.predictions != nullptr) deps_.predictions->Record(response->request_id(), std::move(entry));
-    reactor->Finish(grpc::Status::OK);
+    finish(grpc::Status::OK);
   };
-  if (absl::Status s = deps_.runtime->Enqueue(*loaded, job); !s.ok()) return fail(s);
-  return reactor;
+  if (absl::Status s = deps_.runtime->Enqueue(*loaded, job); !s.ok()) fail(s);
 }
 
 }  // namespace textclf::server

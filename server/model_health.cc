@@ -53,6 +53,7 @@ void ModelHealth::Loop() {
 void ModelHealth::StopServing() {
   std::lock_guard<std::mutex> lock(refresh_mu_);
   stopped_ = true;
+  ready_ = false;
   health_->SetServingStatus("", false);
   health_->SetServingStatus(kService, false);
   for (const std::string& model : models_with_entries_) health_->SetServingStatus(absl::StrCat(kService, "/", model), false);
@@ -110,6 +111,7 @@ void ModelHealth::Refresh() {
     if (!serving) all_wanted_up = false;
   }
   const bool ready = !strict_ || all_wanted_up;
+  if (!stopped_) ready_ = ready;
   health_->SetServingStatus("", ready);
   health_->SetServingStatus(kService, ready);
 }

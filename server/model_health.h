@@ -13,6 +13,7 @@
 // take every replica out at once. Without it they say SERVING whenever the process serves.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <map>
@@ -43,6 +44,8 @@ class ModelHealth {
   void Refresh();
   // From now on every entry says NOT_SERVING (the server drains).
   void StopServing();
+  // What the overall entries ("" and textclf.v1.Classifier) say: the server takes traffic.
+  bool ready() const { return ready_; }
 
  private:
   void Loop();
@@ -58,6 +61,7 @@ class ModelHealth {
   std::map<std::pair<std::string, int64_t>, v1::ModelState> last_;
   std::set<std::string> models_with_entries_;
   bool stopped_ = false;
+  std::atomic<bool> ready_{false};
 
   std::mutex loop_mu_;
   std::condition_variable loop_cv_;

@@ -33,6 +33,7 @@
 #include "server/server_config.h"
 #include "server/stream_watchdog.h"
 #include "server/call_gate.h"
+#include "server/oip/oip_service.h"
 #include "server/logging/log.h"
 #include "server/logging/log_observer.h"
 #include "server/model_health.h"
@@ -207,6 +208,8 @@ absl::Status Server::AssembleService(const FamilyTable* families) {
   gate.models = models_.get();
   gate.log_calls = config_.log_call_fraction();
   gate_ = std::make_unique<CallGate>(service_.get(), gate);
+  oip_ = std::make_unique<OipService>(gate_.get(), service_.get(), models_.get(),
+                                      [this] { return health_ != nullptr && health_->ready(); }, config_.limits());
   return absl::OkStatus();
 }
 
@@ -236,6 +239,7 @@ absl::Status Server::StartGrpc(const ServeOptions& options) {
                                Milliseconds(options.max_connection_age_grace_s));
   }
   builder.RegisterService(gate_.get());
+  builder.RegisterService(oip_.get());
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> trackers;
   trackers.push_back(std::make_unique<CallTrackerFactory>(gate_.get()));
   builder.experimental().SetInterceptorCreators(std::move(trackers));

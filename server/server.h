@@ -58,6 +58,7 @@ class StreamWatchdog;
 class LogObserver;
 class MetricsEndpoint;
 class ModelHealth;
+class OipService;
 class PrometheusMetrics;
 
 class Server {
@@ -117,6 +118,7 @@ class Server {
   std::unique_ptr<Authorizer> authorizer_;
   std::unique_ptr<ClassifierService> service_;
   std::unique_ptr<CallGate> gate_;  // what gRPC serves: service_ behind the gate (drain, auth, limits)
+  std::unique_ptr<OipService> oip_;  // the Open Inference Protocol's front door, through the same gate
   std::unique_ptr<grpc::Server> grpc_server_;
   std::unique_ptr<ModelHealth> health_;  // stops before the gRPC server it reports through
   bool shut_down_ = false;
