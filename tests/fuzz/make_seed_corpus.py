@@ -276,3 +276,25 @@ write("classify_request", "image.bin", field(1, 2, b"cifar") + field(2, 0, 2) +
       field(4, 2, tensor([3, 32, 32], 1, bytes(3 * 32 * 32))) + field(7, 0, 1))
 write("classify_request", "float_image.bin", field(1, 2, b"mnist") +
       field(4, 2, tensor([2, 2], 2, floats([0, 0.25, 0.5, 1]))))
+
+
+# --- inference.ModelInferRequest (proto/inference/grpc_predict_v2.proto): texts in contents,
+# texts raw (length-prefixed), an FP32 image in contents with all three outputs requested.
+def infer_input(name, datatype, shape, contents=b""):
+    packed_shape = b"".join(varint(d) for d in shape)
+    out = field(1, 2, name) + field(2, 2, datatype) + field(3, 2, packed_shape)
+    return out + (field(5, 2, contents) if contents else b"")
+
+
+def length_prefixed(items):
+    return b"".join(struct.pack("<I", len(s)) + s for s in items)
+
+
+texts = [b"first text", "caf\u00e9 \u2014 second".encode()]
+write("model_infer_request", "texts.bin", field(1, 2, b"news") + field(3, 2, b"req-1") +
+      field(5, 2, infer_input(b"text", b"BYTES", [2], b"".join(field(8, 2, t) for t in texts))))
+write("model_infer_request", "raw_texts.bin", field(1, 2, b"news") + field(2, 2, b"3") +
+      field(5, 2, infer_input(b"text", b"BYTES", [2, 1])) + field(7, 2, length_prefixed(texts)))
+write("model_infer_request", "image.bin", field(1, 2, b"mnist") +
+      field(5, 2, infer_input(b"image", b"FP32", [1, 1, 2, 2], field(6, 2, floats([0, 0.25, 0.5, 1])))) +
+      b"".join(field(6, 2, field(1, 2, name)) for name in (b"label", b"probability", b"probabilities")))

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "core/common/files.h"
+#include "inference/grpc_predict_v2.grpc.pb.h"
 #include "tests/server/server_test_support.h"
 #include "tests/support/health_probe.h"
 #include "tests/support/test_certificates.h"
@@ -184,6 +185,55 @@ TEST(Security, EveryRpcChecksTheCallersRoleBeforeAnyWork) {
   grpc::Status health = CheckHealth(channel.get(), "", &response);
   EXPECT_TRUE(health.ok()) << Describe(health);
   EXPECT_EQ(response.status(), HealthStatus::SERVING);
+}
+
+// The Open Inference Protocol's front door has the same gate: inference needs a known caller,
+// the repository extension's load and unload the admin role; liveness and readiness stay open
+// for probes.
+TEST(Security, TheOpenInferenceProtocolPassesTheSameGate) {
+  TempDir root;
+  {
+    auto open = TestServer::Start(root.path() / "models");
+    ASSERT_NE(open, nullptr);
+    ASSERT_TRUE(Train(open->stub(), ZestStart("model"), ClickbaitSlice(100)).status.ok());
+  }
+  WriteTokens(root.path() / "tokens", TokenFile());
+  auto server = TestServer::Start(root.path() / "models", [&](v1::ServerConfig& c) {
+    c.set_auth_tokens_file((root.path() / "tokens").string());
+  });
+  ASSERT_NE(server, nullptr);
+  auto infer = [](const std::shared_ptr<grpc::Channel>& channel) {
+    inference::ModelInferRequest request;
+    request.set_model_name("model");
+    auto* input = request.add_inputs();
+    input->set_name("text");
+    input->set_datatype("BYTES");
+    input->add_shape(1);
+    input->mutable_contents()->add_bytes_contents("You Will Not Believe What Happened Next");
+    grpc::ClientContext context;
+    inference::ModelInferResponse response;
+    return inference::GRPCInferenceService::NewStub(channel)->ModelInfer(&context, request, &response);
+  };
+  auto unload = [](const std::shared_ptr<grpc::Channel>& channel) {
+    inference::RepositoryModelUnloadRequest request;
+    request.set_model_name("model");
+    grpc::ClientContext context;
+    inference::RepositoryModelUnloadResponse response;
+    return inference::GRPCInferenceService::NewStub(channel)->RepositoryModelUnload(&context, request, &response);
+  };
+  auto anonymous = grpc::CreateChannel(server->address(), grpc::InsecureChannelCredentials());
+  auto client = ChannelWithToken(server->address(), kClientToken);
+  auto admin = ChannelWithToken(server->address(), kAdminToken);
+  EXPECT_EQ(infer(anonymous).error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  grpc::Status as_client = infer(client);
+  EXPECT_TRUE(as_client.ok()) << Describe(as_client);
+  EXPECT_EQ(unload(client).error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  grpc::ClientContext live_context;
+  inference::ServerLiveResponse live;
+  EXPECT_TRUE(inference::GRPCInferenceService::NewStub(anonymous)->ServerLive(&live_context, {}, &live).ok());
+  EXPECT_TRUE(live.live());
+  grpc::Status as_admin = unload(admin);
+  EXPECT_TRUE(as_admin.ok()) << Describe(as_admin);
 }
 
 TEST(Security, ACertificateNameCanCarryARole) {
