@@ -123,7 +123,7 @@ absl::Status AddImages(const inference::ModelInferRequest::InferInputTensor& inp
                                   input.contents().fp32_contents_size(), " fp32_contents"));
     }
     data.resize(static_cast<size_t>(*total) * sizeof(float));
-    std::memcpy(data.data(), input.contents().fp32_contents().data(), data.size());
+    if (!data.empty()) std::memcpy(data.data(), input.contents().fp32_contents().data(), data.size());
   } else {
     if (input.contents().uint_contents_size() != *total) {
       return Invalid(absl::StrCat("input \"", input.name().substr(0, 64), "\" has shape ", ShapeText(shape), " but ",
@@ -226,8 +226,9 @@ void ToModelInferResponse(const inference::ModelInferRequest& request, const v1:
     t->add_shape(n);
     if (cols > 0) t->add_shape(cols);
     if (raw) {
-      response->add_raw_output_contents(
-          std::string(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(float)));
+      std::string bytes(values.size() * sizeof(float), '\0');
+      if (!values.empty()) std::memcpy(bytes.data(), values.data(), bytes.size());
+      response->add_raw_output_contents(std::move(bytes));
     } else {
       t->mutable_contents()->mutable_fp32_contents()->Add(values.begin(), values.end());
     }
