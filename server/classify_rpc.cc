@@ -73,8 +73,9 @@ void ClassifierService::RunClassify(grpc::CallbackServerContext* context, const 
   std::shared_ptr<const Model> m = loaded->model;
 
   auto job = std::make_shared<runtime::InferenceRequest>();
-  job->inputs.reserve(request->texts_size() + request->tensors_size());
+  job->inputs.reserve(request->texts_size() + request->text_strings_size() + request->tensors_size());
   for (const std::string& text : request->texts()) job->inputs.push_back(ModelInput{text, nullptr});
+  for (const std::string& text : request->text_strings()) job->inputs.push_back(ModelInput{text, nullptr});
   for (const v1::Tensor& tensor : request->tensors()) job->inputs.push_back(ModelInput{{}, &tensor});
   for (size_t i = 0; i < job->inputs.size(); ++i) {
     if (absl::Status s = m->ValidateInput(job->inputs[i]); !s.ok()) {

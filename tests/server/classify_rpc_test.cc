@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "google/protobuf/util/json_util.h"
 #include "tests/server/server_test_support.h"
 #include "tests/support/fixture_models.h"
 #include "tests/support/test_support.h"
@@ -64,6 +65,28 @@ TEST_F(ClassifyRpcTest, AnswersEveryTextInRequestOrder) {
     EXPECT_EQ(alone.response.predictions(0).label(), call.response.predictions(i).label()) << texts[i];
     EXPECT_EQ(alone.response.predictions(0).score(), call.response.predictions(i).score()) << texts[i];
   }
+}
+
+// What grpcurl and other JSON clients send: plain JSON strings in text_strings (protobuf's JSON
+// mapping), answered as the same texts in bytes are.
+TEST_F(ClassifyRpcTest, JsonClientsSendPlainStrings) {
+  v1::ClassifyRequest request;
+  const std::string json =
+      R"({"model": "good", "textStrings": ["21 Photos That Prove Dogs Are The Best", "Café owners reopen"]})";
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(json, &request).ok());
+  ClassifyCall strings = Classify(server_->stub(), request);
+  ASSERT_TRUE(strings.status.ok()) << Describe(strings.status);
+  ClassifyCall bytes = Classify(server_->stub(), "good", {"21 Photos That Prove Dogs Are The Best", "Café owners reopen"});
+  ASSERT_TRUE(bytes.status.ok()) << Describe(bytes.status);
+  ASSERT_EQ(strings.response.predictions_size(), 2);
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_EQ(strings.response.predictions(i).label(), bytes.response.predictions(i).label());
+    EXPECT_EQ(strings.response.predictions(i).score(), bytes.response.predictions(i).score());
+  }
+  // In `texts` the same JSON string is base64 to protobuf: "Y2Fm" is "caf", not the text sent.
+  v1::ClassifyRequest base64;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(R"({"model": "good", "texts": ["Y2Fm"]})", &base64).ok());
+  EXPECT_EQ(base64.texts(0), "caf");
 }
 
 TEST_F(ClassifyRpcTest, ListsAtMostTheModelsClassesForALargeTopK) {

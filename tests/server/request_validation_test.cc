@@ -47,5 +47,22 @@ TEST(RequestValidation, RefusalsSayWhatToChange) {
   EXPECT_NE(Refusal(negative).find("top_k"), std::string::npos);
 }
 
+// JSON clients send plain strings; the same checks apply to them.
+TEST(RequestValidation, TextStringsPassTheSameChecks) {
+  v1::ClassifyRequest strings;
+  strings.set_model("news");
+  strings.add_text_strings("hello");
+  EXPECT_TRUE(ValidateRequest(strings, Limits()).ok());
+  strings.add_text_strings("toolong");
+  EXPECT_NE(Refusal(strings).find("text_strings[1] has 7 bytes"), std::string::npos);
+  v1::ClassifyRequest both = Request({"a"});
+  both.add_text_strings("b");
+  EXPECT_NE(Refusal(both).find("both texts and text_strings"), std::string::npos);
+  v1::ClassifyRequest many;
+  many.set_model("news");
+  for (int i = 0; i < 3; ++i) many.add_text_strings("x");
+  EXPECT_NE(Refusal(many).find("the limit is 2"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace textclf::server
