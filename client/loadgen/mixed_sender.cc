@@ -53,6 +53,7 @@ std::unique_ptr<RequestSender> MakeSender(const Options& options, ChannelPool& p
   settings.batch_size = options.batch_size;
   settings.timeout_s = options.timeout_s;
   settings.priority = options.priority == "bulk" ? v1::BULK : v1::INTERACTIVE;
+  if (options.protocol == "oip-grpc") return MakeModelInferSender(pool, workload, settings);
   if (options.mix.evaluate == 0) return MakeClassifySender(pool, workload, settings);
   if (options.mix.classify == 0) return MakeEvaluateSender(pool, workload, settings);
   return MakeMixedSender(MakeClassifySender(pool, workload, settings), MakeEvaluateSender(pool, workload, settings),

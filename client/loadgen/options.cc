@@ -48,6 +48,10 @@ void AddFlags(CLI::App& app, Options& o) {
   app.add_flag("--health", o.health, "call grpc.health.v1.Health/Check only: the transport ceiling");
   app.add_option("--mix", o.mix_text, "request mix, e.g. classify=90,evaluate=10");
   app.add_option("--priority", o.priority, "Classify priority: interactive or bulk")->capture_default_str();
+  app.add_option("--protocol", o.protocol,
+                 "the front door of the Classify requests: textclf (textclf.v1 Classify) or oip-grpc (the Open "
+                 "Inference Protocol's ModelInfer)")
+      ->capture_default_str();
   app.add_flag("--json", o.json, "one JSON object per step on stdout instead of the table");
   app.add_option("--csv-out", o.csv_out, "also write the steps to this CSV file");
   app.add_option("--plot", o.plot, "also draw latency percentiles against throughput to this SVG file");
@@ -130,6 +134,12 @@ std::string Finalize(Options& o) {
   if (o.stability_percent < 0) return "--stability-percent must not be negative";
   if (o.max_windows < 1) return "--max-windows must be at least 1";
   if (o.priority != "interactive" && o.priority != "bulk") return "--priority must be interactive or bulk";
+  if (o.protocol != "textclf" && o.protocol != "oip-grpc") {
+    return "--protocol: \"" + o.protocol + "\" is not textclf or oip-grpc";
+  }
+  if (o.protocol != "textclf" && (!o.mix_text.empty() || o.health)) {
+    return "--protocol " + o.protocol + " sends Classify requests only; it excludes --mix and --health";
+  }
   if (!o.mix_text.empty()) {
     std::string error;
     o.mix = ParseMix(o.mix_text, &error);

@@ -57,6 +57,9 @@ struct Options {
   std::string mix_text;
   MixWeights mix;
   std::string priority = "interactive";
+  // The front door Classify requests go through: "textclf" (textclf.v1 Classify) or "oip-grpc"
+  // (the Open Inference Protocol's ModelInfer on the same port).
+  std::string protocol = "textclf";
   // Output and gates.
   bool json = false;
   std::string csv_out;

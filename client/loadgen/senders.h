@@ -28,6 +28,9 @@ struct SenderSettings {
 // The channel pool and the workload must outlive the senders.
 std::unique_ptr<RequestSender> MakeClassifySender(ChannelPool& pool, const Workload& workload,
                                                   const SenderSettings& settings);
+// The same requests as Classify's through the Open Inference Protocol's ModelInfer.
+std::unique_ptr<RequestSender> MakeModelInferSender(ChannelPool& pool, const Workload& workload,
+                                                    const SenderSettings& settings);
 std::unique_ptr<RequestSender> MakeEvaluateSender(ChannelPool& pool, const Workload& workload,
                                                   const SenderSettings& settings);
 std::unique_ptr<RequestSender> MakeHealthSender(ChannelPool& pool, double timeout_s);

@@ -87,6 +87,23 @@ TEST_F(LoadRunTest, ClosedLoopSendsExactlyTheRequestsAskedFor) {
   EXPECT_EQ(r.server_compute_ms->count, 300u);
 }
 
+// --protocol oip-grpc: the same requests through the Open Inference Protocol's ModelInfer.
+TEST_F(LoadRunTest, TheOpenInferenceProtocolFrontDoorIsMeasuredTheSameWay) {
+  Options o = BaseOptions();
+  o.protocol = "oip-grpc";
+  o.requests = 200;
+  const StepResult r = Run(o, {false, 4, 0});
+  EXPECT_EQ(r.requests, 200);
+  EXPECT_THAT(r.status_counts, ElementsAre(Pair("OK", 200)));
+  EXPECT_DOUBLE_EQ(r.texts_per_s, r.throughput_rps * 4);
+  o.model = "no-such-model";
+  const StepResult unknown = Run(o, {false, 4, 0});
+  EXPECT_THAT(unknown.status_counts, ElementsAre(Pair("NOT_FOUND", 200)));
+  Options bad = BaseOptions();
+  bad.protocol = "soap";
+  EXPECT_THAT(Finalize(bad), ::testing::HasSubstr("--protocol"));
+}
+
 TEST_F(LoadRunTest, CountsAnUnknownModelAsNotFoundForEveryRequest) {
   Options o = BaseOptions();
   o.model = "no-such-model";
