@@ -116,6 +116,16 @@ TEST_F(OipGrpcTest, ModelInferAnswersWhatClassifyAnswers) {
     std::memcpy(&p, probs.data() + i * sizeof(float), sizeof(float));
     EXPECT_FLOAT_EQ(p, static_cast<float>(native.response.predictions(static_cast<int>(i)).confidence()));
   }
+
+  // Counted with the model's requests, as Classify's are: one Classify and two ModelInfer calls.
+  grpc::ClientContext stats_context;
+  v1::ModelStatisticsRequest stats_request;
+  stats_request.set_model("good");
+  v1::ModelStatisticsResponse stats;
+  ASSERT_TRUE(server_->stub().ModelStatistics(&stats_context, stats_request, &stats).ok());
+  ASSERT_EQ(stats.versions_size(), 1);
+  EXPECT_EQ(stats.versions(0).requests_by_code().at("OK"), 3);
+  EXPECT_EQ(stats.versions(0).inferences(), 3 * static_cast<int64_t>(texts_.size()));
 }
 
 TEST_F(OipGrpcTest, ReadinessAndMetadataFollowTheModels) {
