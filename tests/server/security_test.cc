@@ -136,21 +136,29 @@ std::vector<RpcCase> EveryRpc() {
   };
 }
 
+// A repository with a Zest model "model", served with the admin and client tokens of
+// TokenFile(); null (with gtest failures) when that fails.
+std::unique_ptr<TestServer> StartWithTokens(const TempDir& root) {
+  {
+    auto open = TestServer::Start(root.path() / "models");
+    if (open == nullptr) return nullptr;
+    TrainCall trained = Train(open->stub(), ZestStart("model"), ClickbaitSlice(100));
+    EXPECT_TRUE(trained.status.ok()) << Describe(trained.status);
+    if (!trained.status.ok()) return nullptr;
+  }
+  WriteTokens(root.path() / "tokens", TokenFile());
+  return TestServer::Start(root.path() / "models", [&](v1::ServerConfig& c) {
+    c.set_auth_tokens_file((root.path() / "tokens").string());
+  });
+}
+
 bool IsAuthRefusal(const grpc::Status& s) {
   return s.error_code() == grpc::StatusCode::UNAUTHENTICATED || s.error_code() == grpc::StatusCode::PERMISSION_DENIED;
 }
 
 TEST(Security, EveryRpcChecksTheCallersRoleBeforeAnyWork) {
   TempDir root;
-  {
-    auto open = TestServer::Start(root.path() / "models");
-    ASSERT_NE(open, nullptr);
-    ASSERT_TRUE(Train(open->stub(), ZestStart("model"), ClickbaitSlice(100)).status.ok());
-  }
-  WriteTokens(root.path() / "tokens", TokenFile());
-  auto server = TestServer::Start(root.path() / "models", [&](v1::ServerConfig& c) {
-    c.set_auth_tokens_file((root.path() / "tokens").string());
-  });
+  auto server = StartWithTokens(root);
   ASSERT_NE(server, nullptr);
   auto anonymous = v1::Classifier::NewStub(grpc::CreateChannel(server->address(), grpc::InsecureChannelCredentials()));
   auto wrong = v1::Classifier::NewStub(ChannelWithToken(server->address(), "not-a-token-of-this-server"));
@@ -192,15 +200,7 @@ TEST(Security, EveryRpcChecksTheCallersRoleBeforeAnyWork) {
 // for probes.
 TEST(Security, TheOpenInferenceProtocolPassesTheSameGate) {
   TempDir root;
-  {
-    auto open = TestServer::Start(root.path() / "models");
-    ASSERT_NE(open, nullptr);
-    ASSERT_TRUE(Train(open->stub(), ZestStart("model"), ClickbaitSlice(100)).status.ok());
-  }
-  WriteTokens(root.path() / "tokens", TokenFile());
-  auto server = TestServer::Start(root.path() / "models", [&](v1::ServerConfig& c) {
-    c.set_auth_tokens_file((root.path() / "tokens").string());
-  });
+  auto server = StartWithTokens(root);
   ASSERT_NE(server, nullptr);
   auto infer = [](const std::shared_ptr<grpc::Channel>& channel) {
     inference::ModelInferRequest request;

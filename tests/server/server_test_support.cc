@@ -247,28 +247,14 @@ ClassifyCall Classify(v1::Classifier::Stub& stub, const std::string& model, cons
 
 EvaluateCall Evaluate(v1::Classifier::Stub& stub, const std::string& model, int64_t version,
                       const std::string& dataset, const Labeled& examples, int batch_size) {
-  EvaluateCall call;
-  grpc::ClientContext context;
-  context.set_deadline(Deadline(60));
-  auto writer = stub.Evaluate(&context, &call.response);
-  v1::EvaluateRequest request;
-  request.mutable_start()->set_model(model);
-  request.mutable_start()->set_version(version);
-  request.mutable_start()->set_dataset(dataset);
-  bool open = writer->Write(request);
-  request.Clear();
-  for (size_t i = 0; open && i < examples.size(); ++i) {
-    v1::Example* e = request.mutable_batch()->add_examples();
+  std::vector<v1::ExampleBatch> batches;
+  for (size_t i = 0; i < examples.size(); ++i) {
+    if (batches.empty() || batches.back().examples_size() == batch_size) batches.emplace_back();
+    v1::Example* e = batches.back().add_examples();
     e->set_text(examples.texts[i]);
     e->set_label(examples.labels[i]);
-    if (request.batch().examples_size() == batch_size || i + 1 == examples.size()) {
-      open = writer->Write(request);
-      request.Clear();
-    }
   }
-  writer->WritesDone();
-  call.status = writer->Finish();
-  return call;
+  return Evaluate(stub, model, version, dataset, batches);
 }
 
 EvaluateCall Evaluate(v1::Classifier::Stub& stub, const std::string& model, int64_t version,
