@@ -53,6 +53,13 @@ pkg_check_modules(ZSTD QUIET IMPORTED_TARGET libzstd)
 textclf_require(ZSTD_FOUND libzstd-dev "zstd (libzstd.pc)")
 pkg_check_modules(UTF8PROC QUIET IMPORTED_TARGET libutf8proc)
 textclf_require(UTF8PROC_FOUND libutf8proc-dev "utf8proc (libutf8proc.pc)")
+if(NOT TEXTCLF_FUZZ)
+  # The HTTP/REST front door (server/http) and its load generator: built with OpenSSL (TLS),
+  # zlib and brotli, which its pkg-config file turns on; std::thread workers with their default
+  # stacks, unlike civetweb's.
+  pkg_check_modules(HTTPLIB QUIET IMPORTED_TARGET cpp-httplib)
+  textclf_require(HTTPLIB_FOUND libcpp-httplib-dev "cpp-httplib (cpp-httplib.pc)")
+endif()
 
 # minizip (reads the zip container of PyTorch checkpoints). Its pkg-config file adds
 # /usr/include/minizip to the include path, and that folder holds a crypt.h which hides the C

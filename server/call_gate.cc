@@ -176,17 +176,18 @@ void CallGate::CallAnswered(const CallRecord& record) {
   }
 }
 
-grpc::Status CallGate::Admit(const grpc::ServerContextBase* context, const MethodRule& rule, std::string* caller) {
+grpc::Status CallGate::Check(const std::function<absl::StatusOr<Identity>()>& authorize,
+                             const std::function<std::string()>& peer, const MethodRule& rule, std::string* caller) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (!open_) return Refusal();
   }
   if (options_.authorizer != nullptr) {
-    auto identity = options_.authorizer->Authorize(*context, rule.role, rule.name);
+    absl::StatusOr<Identity> identity = authorize();
     if (!identity.ok()) {
       logging::Warning("call_refused", {{"rpc", std::string(rule.name)},
                                         {"code", std::string(absl::StatusCodeToString(identity.status().code()))},
-                                        {"peer", context->peer()}});
+                                        {"peer", peer()}});
       return ToGrpcStatus(identity.status());
     }
     *caller = identity->name;
@@ -196,11 +197,35 @@ grpc::Status CallGate::Admit(const grpc::ServerContextBase* context, const Metho
                         absl::StrCat("this server runs with --read-only: ", std::string(rule.name),
                                      " would change the model repository; send it to the server that publishes"));
   }
+  return grpc::Status::OK;
+}
+
+grpc::Status CallGate::Admit(const grpc::ServerContextBase* context, const MethodRule& rule, std::string* caller) {
+  grpc::Status checked = Check([&] { return options_.authorizer->Authorize(*context, rule.role, rule.name); },
+                               [context] { return context->peer(); }, rule, caller);
+  if (!checked.ok()) return checked;
   std::lock_guard<std::mutex> lock(mu_);
   if (!open_) return Refusal();
   admitted_.insert(context);
   ++running_;
   return grpc::Status::OK;
+}
+
+grpc::Status CallGate::AdmitCaller(const PresentedCredentials& presented, std::string_view peer,
+                                   const MethodRule& rule, std::string* caller) {
+  grpc::Status checked =
+      Check([&] { return options_.authorizer->Authorize(presented, rule.role, rule.name); },
+            [peer] { return std::string(peer); }, rule, caller);
+  if (!checked.ok()) return checked;
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!open_) return Refusal();
+  ++running_;
+  return grpc::Status::OK;
+}
+
+void CallGate::Left() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (--running_ == 0) idle_.notify_all();
 }
 
 template <typename Run>

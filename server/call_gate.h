@@ -99,11 +99,19 @@ class CallGate final : public v1::Classifier::WithCallbackMethod_Classify<v1::Cl
   // For the other front doors (server/oip): steps 1 to 3 for `context`; OK lets the call in (and
   // counts it as running).
   grpc::Status Admit(const grpc::ServerContextBase* context, const MethodRule& rule, std::string* caller);
+  // For calls of another protocol (server/http): the same steps 1 to 3 for what the caller
+  // presents; OK counts the call as running until it calls Left.
+  grpc::Status AdmitCaller(const PresentedCredentials& presented, std::string_view peer, const MethodRule& rule,
+                           std::string* caller);
+  void Left();
   // Admits, runs a synchronous handler and writes the audit line of admin calls.
   grpc::Status RunGated(grpc::ServerContext* context, const MethodRule& rule, std::string_view model, int64_t version,
                         const std::function<grpc::Status()>& run);
 
  private:
+  // Steps 1 to 3, with `authorize` for step 2; OK when the call may run (not yet counted).
+  grpc::Status Check(const std::function<absl::StatusOr<Identity>()>& authorize,
+                     const std::function<std::string()>& peer, const MethodRule& rule, std::string* caller);
   // Admits, runs a synchronous handler and writes the audit line of admin calls.
   template <typename Run>
   grpc::Status Gated(grpc::ServerContext* context, const MethodRule& rule, std::string_view model, int64_t version,

@@ -4,12 +4,25 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <functional>
+#include <string>
 
 #include "server/service_deps.h"
 #include "textclf/v1/service.grpc.pb.h"
 
 namespace textclf::server {
+
+// What Classify's work needs of the call that asked for it, whatever its protocol.
+struct CallContext {
+  // When the client stops waiting; max: never.
+  std::chrono::system_clock::time_point deadline = std::chrono::system_clock::time_point::max();
+  // True once the client has gone; empty: it cannot tell.
+  std::function<bool()> is_cancelled;
+  std::string trace_id;  // from the W3C traceparent the client sent, or empty
+
+  static CallContext Of(grpc::CallbackServerContext* context);
+};
 
 class ClassifierService final : public v1::Classifier::WithCallbackMethod_Classify<v1::Classifier::Service> {
  public:
@@ -17,11 +30,12 @@ class ClassifierService final : public v1::Classifier::WithCallbackMethod_Classi
 
   grpc::ServerUnaryReactor* Classify(grpc::CallbackServerContext* context, const v1::ClassifyRequest* request,
                                      v1::ClassifyResponse* response) override;
-  // Classify's work for any front door (Classify, the Open Inference Protocol's ModelInfer):
+  // Classify's work for any front door (Classify, the Open Inference Protocol's ModelInfer, the
+  // HTTP port):
   // validates, queues and answers `response`, then calls `finish` exactly once, on the calling
   // thread when refused at once or on a runtime thread. `request` and `response` must live until
   // `finish`.
-  void RunClassify(grpc::CallbackServerContext* context, const v1::ClassifyRequest* request,
+  void RunClassify(const CallContext& call, const v1::ClassifyRequest* request,
                    v1::ClassifyResponse* response, std::function<void(const grpc::Status&)> finish);
   grpc::Status Train(grpc::ServerContext* context,
                      grpc::ServerReaderWriter<v1::TrainResponse, v1::TrainRequest>* stream) override;

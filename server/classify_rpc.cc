@@ -60,11 +60,19 @@ grpc::ServerUnaryReactor* ClassifierService::Classify(grpc::CallbackServerContex
                                                       const v1::ClassifyRequest* request,
                                                       v1::ClassifyResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  RunClassify(context, request, response, [reactor](const grpc::Status& status) { reactor->Finish(status); });
+  RunClassify(CallContext::Of(context), request, response, [reactor](const grpc::Status& status) { reactor->Finish(status); });
   return reactor;
 }
 
-void ClassifierService::RunClassify(grpc::CallbackServerContext* context, const v1::ClassifyRequest* request,
+CallContext CallContext::Of(grpc::CallbackServerContext* context) {
+  CallContext call;
+  call.deadline = context->deadline();
+  call.is_cancelled = [context] { return context->IsCancelled(); };
+  call.trace_id = TraceIdOf(*context);
+  return call;
+}
+
+void ClassifierService::RunClassify(const CallContext& call, const v1::ClassifyRequest* request,
                                     v1::ClassifyResponse* response, std::function<void(const grpc::Status&)> finish) {
   auto fail = [&finish](const absl::Status& s) { finish(ToGrpcStatus(s)); };
   if (absl::Status s = ValidateRequest(*request, deps_.limits); !s.ok()) return fail(s);
@@ -84,13 +92,12 @@ void ClassifierService::RunClassify(grpc::CallbackServerContext* context, const 
   }
 
   job->priority = request->priority();
-  const auto client_deadline = context->deadline();
-  if (client_deadline != std::chrono::system_clock::time_point::max()) {
+  if (call.deadline != std::chrono::system_clock::time_point::max()) {
     job->deadline = runtime::Clock::now() +
-                    std::chrono::duration_cast<runtime::Clock::duration>(client_deadline - std::chrono::system_clock::now());
+                    std::chrono::duration_cast<runtime::Clock::duration>(call.deadline - std::chrono::system_clock::now());
   }
-  job->is_cancelled = [context] { return context->IsCancelled(); };
-  job->trace_id = TraceIdOf(*context);
+  if (call.is_cancelled) job->is_cancelled = call.is_cancelled;
+  job->trace_id = call.trace_id;
   // Runs on a runtime thread once every text is scored (or the request failed); the request and
   // response messages live until Finish.
   job->on_done = [this, finish, request, response, m](runtime::InferenceRequest& done) {

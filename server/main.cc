@@ -34,7 +34,7 @@ struct CommandLine {
   std::string log_format = "text", log_level = "info";
   bool read_only = false, strict_readiness = false;
   double log_calls = -1;
-  int port = -1, threads = -1, metrics_port = -2;
+  int port = -1, threads = -1, metrics_port = -2, http_port = -2;
   textclf::server::ServeOptions options;
   double drain_timeout_s = 20;
 };
@@ -45,6 +45,9 @@ void AddOptions(CLI::App& app, CommandLine& c) {
   app.add_option("--port", c.port, "gRPC port (default 50051; 0 picks a free one)");
   app.add_option("--host", c.host, "address to listen on (default 127.0.0.1; 0.0.0.0 for every interface)");
   app.add_option("--threads", c.threads, "CPU threads for model work (default: all cores)");
+  app.add_option("--http-port", c.http_port,
+                 "HTTP/REST port: the Open Inference Protocol's /v2 routes and /v1/models/NAME:classify "
+                 "(default off; 0 picks one)");
   app.add_option("--metrics-port", c.metrics_port, "Prometheus /metrics port (default 9464; 0 picks one, -1 disables)");
   app.add_option("--metrics-host", c.metrics_host, "address /metrics listens on (default 127.0.0.1)");
   app.add_option("--tls-cert", c.tls_cert, "TLS certificate chain (PEM) of the gRPC port; re-read when it changes");
@@ -90,6 +93,7 @@ void ApplyCommandLine(const CommandLine& c, textclf::v1::ServerConfig& config) {
   if (!c.host.empty()) config.set_host(c.host);
   if (c.threads >= 0) config.set_threads(c.threads);
   if (c.metrics_port >= -1) config.set_metrics_port(c.metrics_port);
+  if (c.http_port >= -1) config.set_http_port(c.http_port);
   if (!c.metrics_host.empty()) config.set_metrics_host(c.metrics_host);
   if (!c.tls_cert.empty()) config.mutable_tls()->set_cert_file(c.tls_cert);
   if (!c.tls_key.empty()) config.mutable_tls()->set_key_file(c.tls_key);
@@ -105,6 +109,7 @@ void LogServing(const textclf::server::Server& server, const CommandLine& c) {
   namespace logging = textclf::server::logging;
   const textclf::v1::ServerConfig& resolved = server.config();
   std::string serving = absl::StrCat("serving ", resolved.models_dir(), " on port ", server.port());
+  if (server.http_port() > 0) absl::StrAppend(&serving, ", HTTP on port ", server.http_port());
   if (server.metrics_port() > 0) absl::StrAppend(&serving, ", metrics on port ", server.metrics_port());
   if (c.options.poll_interval_s > 0) absl::StrAppend(&serving, ", polling every ", c.options.poll_interval_s, " s");
   logging::Info("serving", {{"message", serving},
@@ -113,6 +118,7 @@ void LogServing(const textclf::server::Server& server, const CommandLine& c) {
                             {"host", resolved.host()},
                             {"port", server.port()},
                             {"metrics_port", server.metrics_port()},
+                            {"http_port", server.http_port()},
                             {"tls", !resolved.tls().cert_file().empty()},
                             {"mutual_tls", !resolved.tls().client_ca_file().empty()},
                             {"auth", !resolved.auth_tokens_file().empty()},

@@ -33,6 +33,7 @@
 #include "server/server_config.h"
 #include "server/stream_watchdog.h"
 #include "server/call_gate.h"
+#include "server/http/http_front_door.h"
 #include "server/oip/oip_service.h"
 #include "server/logging/log.h"
 #include "server/logging/log_observer.h"
@@ -117,6 +118,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(v1::ServerConfig config, S
   server->LoadModels(families, options);
   RETURN_IF_ERROR(server->AssembleService(families));
   RETURN_IF_ERROR(server->StartGrpc(options));
+  RETURN_IF_ERROR(server->StartHttp());
   return server;
 }
 
@@ -267,10 +269,24 @@ absl::Status Server::StartGrpc(const ServeOptions& options) {
   return absl::OkStatus();
 }
 
+// The HTTP/REST front door, behind the same gate, when --http-port asks for it.
+absl::Status Server::StartHttp() {
+  if (config_.http_port() < 0) return absl::OkStatus();
+  HttpFrontDoorDeps deps;
+  deps.gate = gate_.get();
+  deps.classifier = service_.get();
+  deps.models = models_.get();
+  deps.ready = [this] { return health_ != nullptr && health_->ready(); };
+  deps.limits = config_.limits();
+  ASSIGN_OR_RETURN(http_, HttpFrontDoor::Start(config_, std::move(deps)));
+  return absl::OkStatus();
+}
 
 Server::~Server() { Shutdown(); }
 
 int Server::metrics_port() const { return metrics_endpoint_ ? metrics_endpoint_->port() : 0; }
+
+int Server::http_port() const { return http_ ? http_->port() : 0; }
 
 int64_t Server::poll_scans() const { return poller_ ? poller_->scans() : 0; }
 
@@ -291,6 +307,8 @@ bool Server::Shutdown(double grace_seconds) {
   if (shut_down_ || grpc_server_ == nullptr) return true;
   shut_down_ = true;
   Drain(grace_seconds);
+  // The HTTP port closes (its requests in flight were waited for by the drain).
+  if (http_) http_->Stop();
   // Then gRPC stops: GOAWAY to every client, the listener closes, and whatever still runs at the
   // deadline is cancelled. A call a client sends before the GOAWAY reaches it ends CANCELLED
   // (gRPC kills calls that arrive during its shutdown); textclf-server avoids that by exiting

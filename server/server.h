@@ -53,6 +53,7 @@ struct ServeOptions {
 class Authorizer;
 class CallGate;
 class ClassifierService;
+class HttpFrontDoor;
 class RepositoryPoller;
 class StreamWatchdog;
 class LogObserver;
@@ -70,6 +71,8 @@ class Server {
   int port() const { return port_; }
   // The /metrics port, or 0 when metrics are off.
   int metrics_port() const;
+  // The HTTP/REST port (server/http), or 0 when it is off.
+  int http_port() const;
   const v1::ServerConfig& config() const { return config_; }
   // Problems met while loading models at start; the server serves everything else.
   const std::vector<std::string>& load_failures() const { return load_failures_; }
@@ -95,6 +98,7 @@ class Server {
   void LoadModels(const FamilyTable* families, const ServeOptions& options);
   absl::Status AssembleService(const FamilyTable* families);
   absl::Status StartGrpc(const ServeOptions& options);
+  absl::Status StartHttp();
 
   v1::ServerConfig config_;
   int port_ = 0;
@@ -121,6 +125,7 @@ class Server {
   std::unique_ptr<OipService> oip_;  // the Open Inference Protocol's front door, through the same gate
   std::unique_ptr<grpc::Server> grpc_server_;
   std::unique_ptr<ModelHealth> health_;  // stops before the gRPC server it reports through
+  std::unique_ptr<HttpFrontDoor> http_;   // stops first: it asks health_ and calls service_
   bool shut_down_ = false;
   bool drained_once_ = false;
   bool drained_ = false;

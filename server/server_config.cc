@@ -38,10 +38,12 @@ absl::StatusOr<v1::ServerConfig> ResolveServerConfig(v1::ServerConfig config) {
   if (limits->stream_idle_timeout_s() == 0) limits->set_stream_idle_timeout_s(120);
   if (limits->max_server_threads() == 0) limits->set_max_server_threads(limits->max_concurrent_streams() + 32);
   if (limits->max_job_memory_bytes() == 0) limits->set_max_job_memory_bytes(int64_t{8} << 30);
+  if (limits->max_http_body_bytes() == 0) limits->set_max_http_body_bytes(int64_t{64} << 20);
   if (limits->max_text_bytes() < 0 || limits->max_texts_per_request() < 0 ||
       limits->max_train_bytes() < 0 || limits->max_concurrent_jobs() < 0 || limits->max_queued_jobs() < 0 ||
       limits->max_buffered_train_bytes() < 0 || limits->max_concurrent_streams() < 0 ||
-      limits->stream_idle_timeout_s() < 0 || limits->max_server_threads() < 0 || limits->max_job_memory_bytes() < 0) {
+      limits->stream_idle_timeout_s() < 0 || limits->max_server_threads() < 0 || limits->max_job_memory_bytes() < 0 ||
+      limits->max_http_body_bytes() < 0) {
     return absl::InvalidArgumentError("limits must not be negative");
   }
   if (limits->max_server_threads() <= limits->max_concurrent_streams()) {
@@ -53,6 +55,15 @@ absl::StatusOr<v1::ServerConfig> ResolveServerConfig(v1::ServerConfig config) {
   if (config.metrics_port() < -1 || config.metrics_port() > 65535) {
     return absl::InvalidArgumentError(
         absl::StrCat("metrics_port must be in [0, 65535], or -1 for no metrics; got ", config.metrics_port()));
+  }
+  if (!config.has_http_port()) config.set_http_port(-1);
+  if (config.http_port() < -1 || config.http_port() > 65535) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("http_port must be in [0, 65535], or -1 for no HTTP port; got ", config.http_port()));
+  }
+  if (config.http_threads() == 0) config.set_http_threads(32);
+  if (config.http_threads() < 0 || config.http_threads() > 1024) {
+    return absl::InvalidArgumentError(absl::StrCat("http_threads must be in [1, 1024]; got ", config.http_threads()));
   }
   if (config.feedback_log_texts() == 0) config.set_feedback_log_texts(100000);
   if (config.feedback_window() == 0) config.set_feedback_window(1000);

@@ -13,6 +13,14 @@
 
 namespace textclf::runtime {
 
+// Whether a method's outcomes are counted per model and version: the calls that serve or judge
+// a model's predictions, whichever front door they came through (the others are counted per
+// method only).
+inline bool CountsPerModel(std::string_view method) {
+  return method == "Classify" || method == "ModelInfer" || method == "HttpInfer" || method == "HttpClassify" ||
+         method == "Evaluate" || method == "Feedback";
+}
+
 class RuntimeObserver {
  public:
   virtual ~RuntimeObserver() = default;

@@ -87,7 +87,7 @@ void StatisticsCollector::OnRequestDone(const Model& model, const absl::Status& 
 
 void StatisticsCollector::OnRpcDone(std::string_view method, const std::string& model, int64_t version,
                                     absl::StatusCode code, double) {
-  if (model.empty() || (method != "Classify" && method != "ModelInfer" && method != "Evaluate" && method != "Feedback")) return;
+  if (model.empty() || !CountsPerModel(method)) return;
   std::lock_guard<std::mutex> lock(mu_);
   // Calls that named no loaded version count under version 0 of their model.
   Stats& s = stats_[{model, version}];

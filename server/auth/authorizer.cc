@@ -21,18 +21,14 @@ bool SameFile(const struct ::stat& a, const struct ::stat& b) {
          a.st_mtim.tv_sec == b.st_mtim.tv_sec && a.st_mtim.tv_nsec == b.st_mtim.tv_nsec;
 }
 
-// The token of an `authorization: Bearer TOKEN` header; empty when there is none.
-std::string_view BearerToken(const grpc::ServerContextBase& context) {
-  const auto& metadata = context.client_metadata();
-  auto it = metadata.find("authorization");
-  if (it == metadata.end()) return {};
-  absl::string_view value(it->second.data(), it->second.size());
+}  // namespace
+
+std::string_view BearerTokenOf(std::string_view authorization) {
+  absl::string_view value(authorization.data(), authorization.size());
   if (value.size() < 7 || !absl::EqualsIgnoreCase(value.substr(0, 7), "bearer ")) return {};
   absl::string_view token = absl::StripLeadingAsciiWhitespace(value.substr(7));
   return std::string_view(token.data(), token.size());
 }
-
-}  // namespace
 
 absl::StatusOr<std::unique_ptr<Authorizer>> Authorizer::Create(const std::filesystem::path& tokens_path, LogFn log) {
   std::unique_ptr<Authorizer> authorizer(new Authorizer(tokens_path, std::move(log)));
@@ -86,21 +82,35 @@ Identity Authorizer::ForToken(std::string_view token) { return Current()->ForTok
 absl::StatusOr<Identity> Authorizer::Authorize(const grpc::ServerContextBase& context, Role needed,
                                                std::string_view method) {
   if (!enabled()) return Identity{Role::kAdmin, "anonymous"};
+  PresentedCredentials presented;
+  const auto& metadata = context.client_metadata();
+  if (auto it = metadata.find("authorization"); it != metadata.end()) {
+    presented.bearer_token = BearerTokenOf(std::string_view(it->second.data(), it->second.size()));
+  }
+  if (auto auth = context.auth_context(); auth != nullptr && auth->IsPeerAuthenticated()) {
+    for (const grpc::string_ref& cn : auth->FindPropertyValues("x509_common_name")) {
+      presented.certificate_names.emplace_back(cn.data(), cn.size());
+    }
+  }
+  return Authorize(presented, needed, method);
+}
+
+absl::StatusOr<Identity> Authorizer::Authorize(const PresentedCredentials& presented, Role needed,
+                                               std::string_view method) {
+  if (!enabled()) return Identity{Role::kAdmin, "anonymous"};
   std::shared_ptr<const TokenTable> table = Current();
   Identity identity;
-  if (std::string_view token = BearerToken(context); !token.empty()) identity = table->ForToken(token);
+  if (!presented.bearer_token.empty()) identity = table->ForToken(presented.bearer_token);
   if (identity.role == Role::kNone) {
     // A verified client certificate (mutual TLS) may name a role too.
-    if (auto auth = context.auth_context(); auth != nullptr && auth->IsPeerAuthenticated()) {
-      for (const grpc::string_ref& cn : auth->FindPropertyValues("x509_common_name")) {
-        Identity by_cert = table->ForCertificate(std::string_view(cn.data(), cn.size()));
-        if (by_cert.role > identity.role) identity = by_cert;
-      }
+    for (const std::string& cn : presented.certificate_names) {
+      Identity by_cert = table->ForCertificate(cn);
+      if (by_cert.role > identity.role) identity = by_cert;
     }
   }
   if (identity.role == Role::kNone) {
     return absl::UnauthenticatedError(absl::StrCat(
-        std::string(method), " needs credentials: send `authorization: Bearer TOKEN` metadata (textclf --token-file, or TEXTCLF_TOKEN) "
+        std::string(method), " needs credentials: send `authorization: Bearer TOKEN` (textclf --token-file, or TEXTCLF_TOKEN) "
                 "with a token the server's --auth-tokens file lists"));
   }
   if (identity.role < needed) {

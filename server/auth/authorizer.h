@@ -14,6 +14,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "server/auth/token_table.h"
@@ -23,6 +24,17 @@ class ServerContextBase;
 }
 
 namespace textclf::server {
+
+// What a caller presents, whatever the protocol: a bearer token (empty: none) and the common
+// names of a client certificate that the TLS layer verified.
+struct PresentedCredentials {
+  std::string_view bearer_token;
+  std::vector<std::string> certificate_names;
+};
+
+// The token of an `authorization` header or metadata value "Bearer TOKEN" (any case); empty when
+// it is something else.
+std::string_view BearerTokenOf(std::string_view authorization);
 
 class Authorizer {
  public:
@@ -37,6 +49,8 @@ class Authorizer {
   // The caller's identity when it may call `method`, which needs `needed`; UNAUTHENTICATED when
   // it presents nothing the token file knows, PERMISSION_DENIED when its role is too low.
   absl::StatusOr<Identity> Authorize(const grpc::ServerContextBase& context, Role needed, std::string_view method);
+  // The same for a caller of another protocol (the HTTP port).
+  absl::StatusOr<Identity> Authorize(const PresentedCredentials& presented, Role needed, std::string_view method);
 
   // The identity of `token` / a certificate name under the current table (for tests).
   Identity ForToken(std::string_view token);

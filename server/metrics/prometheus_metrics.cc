@@ -284,7 +284,7 @@ void PrometheusMetrics::OnRpcDone(std::string_view method, const std::string& mo
   }
   call.first->Increment();
   call.second->Observe(seconds);
-  if (method != "Classify" && method != "ModelInfer" && method != "Evaluate" && method != "Feedback") return;
+  if (!runtime::CountsPerModel(method)) return;
   prometheus::Counter*& outcome = outcomes_[{method_name, model, version, code}];
   if (outcome == nullptr) {
     outcome = &requests_.Add({{"method", method_name},

@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
+#include "core/common/status_macros.h"
 #include "core/model/family_names.h"
 #include "server/grpc_status.h"
 #include "server/oip/oip_tensors.h"
@@ -39,6 +40,65 @@ struct InferCall {
 
 }  // namespace
 
+namespace oip {
+
+absl::StatusOr<bool> ModelIsReady(registry::ModelManager& models, const std::string& name, const std::string& version) {
+  ASSIGN_OR_RETURN(int64_t number, ParseVersion(version));
+  auto loaded = models.Get(name, number);
+  // A model that exists but does not serve is "not ready"; one that never existed is unknown.
+  if (!loaded.ok() && (absl::IsNotFound(loaded.status()) || absl::IsInvalidArgument(loaded.status()))) {
+    return loaded.status();
+  }
+  return loaded.ok();
+}
+
+void DescribeServer(inference::ServerMetadataResponse* out) {
+  out->set_name("textclf");
+  out->set_version(TEXTCLF_VERSION);
+  out->add_extensions("model_repository");
+}
+
+absl::Status DescribeModel(registry::ModelManager& models, const std::string& name, const std::string& version,
+                           inference::ModelMetadataResponse* out) {
+  ASSIGN_OR_RETURN(int64_t number, ParseVersion(version));
+  ASSIGN_OR_RETURN(std::shared_ptr<const Model> loaded, models.Get(name, number));
+  const Model& model = *loaded;
+  ASSIGN_OR_RETURN(const FamilyDescriptor* family, models.families().Find(model.manifest().family()));
+  out->set_name(model.name());
+  if (auto info = models.Describe(model.name()); info.ok()) {
+    for (const auto& v : info->versions()) out->add_versions(absl::StrCat(v.version()));
+  }
+  out->set_platform(absl::StrCat("textclf_", FamilyName(model.manifest().family())));
+  auto* input = out->add_inputs();
+  if (family->examples.tensors) {
+    input->set_name("image");
+    input->set_datatype("FP32");
+    for (int i = 0; i < 4; ++i) input->add_shape(-1);  // [N, C, H, W]; UINT8 is taken too
+  } else {
+    input->set_name(kTextInput);
+    input->set_datatype("BYTES");
+    input->add_shape(-1);
+  }
+  auto* label = out->add_outputs();
+  label->set_name(kLabelOutput);
+  label->set_datatype("BYTES");
+  label->add_shape(-1);
+  auto* probability = out->add_outputs();
+  probability->set_name(kProbabilityOutput);
+  probability->set_datatype("FP32");
+  probability->add_shape(-1);
+  // The classes, in the order of the probabilities' columns.
+  auto* probabilities = out->add_outputs();
+  probabilities->set_name(kProbabilitiesOutput);
+  probabilities->set_datatype("FP32");
+  probabilities->add_shape(-1);
+  probabilities->add_shape(static_cast<int64_t>(model.num_classes()));
+  for (const std::string& class_name : model.manifest().classes()) out->add_classes(class_name);
+  return absl::OkStatus();
+}
+
+}  // namespace oip
+
 // Liveness and readiness answer whoever asks, as the health service does: probes carry no token.
 grpc::Status OipService::ServerLive(grpc::ServerContext*, const inference::ServerLiveRequest*,
                                     inference::ServerLiveResponse* out) {
@@ -55,14 +115,9 @@ grpc::Status OipService::ServerReady(grpc::ServerContext*, const inference::Serv
 grpc::Status OipService::ModelReady(grpc::ServerContext* c, const inference::ModelReadyRequest* in,
                                     inference::ModelReadyResponse* out) {
   return gate_->RunGated(c, kModelReady, in->name(), 0, [&] {
-    absl::StatusOr<int64_t> version = oip::ParseVersion(in->version());
-    if (!version.ok()) return ToGrpcStatus(version.status());
-    auto loaded = models_->Get(in->name(), *version);
-    // A model that exists but does not serve is "not ready"; one that never existed is unknown.
-    if (!loaded.ok() && (absl::IsNotFound(loaded.status()) || absl::IsInvalidArgument(loaded.status()))) {
-      return ToGrpcStatus(loaded.status());
-    }
-    out->set_ready(loaded.ok());
+    absl::StatusOr<bool> ready = oip::ModelIsReady(*models_, in->name(), in->version());
+    if (!ready.ok()) return ToGrpcStatus(ready.status());
+    out->set_ready(*ready);
     return grpc::Status::OK;
   });
 }
@@ -70,55 +125,15 @@ grpc::Status OipService::ModelReady(grpc::ServerContext* c, const inference::Mod
 grpc::Status OipService::ServerMetadata(grpc::ServerContext* c, const inference::ServerMetadataRequest*,
                                         inference::ServerMetadataResponse* out) {
   return gate_->RunGated(c, kServerMetadata, "", 0, [&] {
-    out->set_name("textclf");
-    out->set_version(TEXTCLF_VERSION);
-    out->add_extensions("model_repository");
+    oip::DescribeServer(out);
     return grpc::Status::OK;
   });
 }
 
 grpc::Status OipService::ModelMetadata(grpc::ServerContext* c, const inference::ModelMetadataRequest* in,
                                        inference::ModelMetadataResponse* out) {
-  return gate_->RunGated(c, kModelMetadata, in->name(), 0, [&] {
-    absl::StatusOr<int64_t> version = oip::ParseVersion(in->version());
-    if (!version.ok()) return ToGrpcStatus(version.status());
-    auto loaded = models_->Get(in->name(), *version);
-    if (!loaded.ok()) return ToGrpcStatus(loaded.status());
-    const Model& model = **loaded;
-    auto family = models_->families().Find(model.manifest().family());
-    if (!family.ok()) return ToGrpcStatus(family.status());
-    out->set_name(model.name());
-    if (auto info = models_->Describe(model.name()); info.ok()) {
-      for (const auto& v : info->versions()) out->add_versions(absl::StrCat(v.version()));
-    }
-    out->set_platform(absl::StrCat("textclf_", FamilyName(model.manifest().family())));
-    auto* input = out->add_inputs();
-    if ((*family)->examples.tensors) {
-      input->set_name("image");
-      input->set_datatype("FP32");
-      for (int i = 0; i < 4; ++i) input->add_shape(-1);  // [N, C, H, W]; UINT8 is taken too
-    } else {
-      input->set_name(oip::kTextInput);
-      input->set_datatype("BYTES");
-      input->add_shape(-1);
-    }
-    auto* label = out->add_outputs();
-    label->set_name(oip::kLabelOutput);
-    label->set_datatype("BYTES");
-    label->add_shape(-1);
-    auto* probability = out->add_outputs();
-    probability->set_name(oip::kProbabilityOutput);
-    probability->set_datatype("FP32");
-    probability->add_shape(-1);
-    // The classes, in the order of the probabilities' columns.
-    auto* probabilities = out->add_outputs();
-    probabilities->set_name(oip::kProbabilitiesOutput);
-    probabilities->set_datatype("FP32");
-    probabilities->add_shape(-1);
-    probabilities->add_shape(static_cast<int64_t>(model.num_classes()));
-    for (const std::string& name : model.manifest().classes()) out->add_classes(name);
-    return grpc::Status::OK;
-  });
+  return gate_->RunGated(c, kModelMetadata, in->name(), 0,
+                         [&] { return ToGrpcStatus(oip::DescribeModel(*models_, in->name(), in->version(), out)); });
 }
 
 grpc::ServerUnaryReactor* OipService::ModelInfer(grpc::CallbackServerContext* context,
@@ -137,7 +152,7 @@ grpc::ServerUnaryReactor* OipService::ModelInfer(grpc::CallbackServerContext* co
     return reactor;
   }
   call->request = *std::move(converted);
-  classifier_->RunClassify(context, &call->request, &call->response,
+  classifier_->RunClassify(CallContext::Of(context), &call->request, &call->response,
                            [call, reactor, request, response](const grpc::Status& status) {
                              if (status.ok()) oip::ToModelInferResponse(*request, call->response, call->outputs, response);
                              reactor->Finish(status);

@@ -13,6 +13,18 @@
 
 namespace textclf::server {
 
+// What both of the protocol's front doors (this gRPC service and server/http) answer about the
+// server and its models.
+namespace oip {
+// Whether model `name` serves `version` ("" the latest); NOT_FOUND or INVALID_ARGUMENT for a
+// name or version that never existed, as opposed to one that exists but does not serve.
+absl::StatusOr<bool> ModelIsReady(registry::ModelManager& models, const std::string& name, const std::string& version);
+// Inputs, outputs, versions and classes of a loaded version.
+absl::Status DescribeModel(registry::ModelManager& models, const std::string& name, const std::string& version,
+                           inference::ModelMetadataResponse* out);
+void DescribeServer(inference::ServerMetadataResponse* out);
+}  // namespace oip
+
 class OipService final
     : public inference::GRPCInferenceService::WithCallbackMethod_ModelInfer<inference::GRPCInferenceService::Service> {
  public:
