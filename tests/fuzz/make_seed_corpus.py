@@ -298,3 +298,18 @@ write("model_infer_request", "raw_texts.bin", field(1, 2, b"news") + field(2, 2,
 write("model_infer_request", "image.bin", field(1, 2, b"mnist") +
       field(5, 2, infer_input(b"image", b"FP32", [1, 1, 2, 2], field(6, 2, floats([0, 0.25, 0.5, 1])))) +
       b"".join(field(6, 2, field(1, 2, name)) for name in (b"label", b"probability", b"probabilities")))
+
+# --- the HTTP port's JSON bodies (server/http/oip_json.h): the protocol's infer request with
+# texts, nested texts and an image, and a /v1 classify body.
+write("oip_json_request", "texts.json", json.dumps({
+    "id": "req-1", "parameters": {"note": {"nested": [1, 2]}},
+    "inputs": [{"name": "text", "shape": [2], "datatype": "BYTES", "data": ["first text", "caf\u00e9 \u2014 second"]}],
+    "outputs": [{"name": "label"}, {"name": "probabilities", "parameters": {"binary_data": False}}]}))
+write("oip_json_request", "nested_texts.json", json.dumps({
+    "inputs": [{"name": "text", "shape": [2, 1], "datatype": "BYTES", "data": [["one"], ["two"]]}]}))
+write("oip_json_request", "image.json", json.dumps({
+    "inputs": [{"name": "image", "shape": [1, 1, 2, 2], "datatype": "UINT8", "data": [[[[0, 64], [128, 255]]]]}]}))
+write("oip_json_request", "image_fp32.json", json.dumps({
+    "inputs": [{"name": "image", "shape": [1, 1, 2, 2], "datatype": "FP32", "data": [0, 0.25, 0.5, 1.0]}]}))
+write("oip_json_request", "classify.json", json.dumps({"texts": ["Stocks rally", "You won't believe"],
+                                                       "version": 2, "top_k": 2, "all_scores": True}))
