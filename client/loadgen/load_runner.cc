@@ -71,6 +71,7 @@ StepResult RunStep(const StepSpec& step, const Options& o, RequestSender& sender
   result.windows = result.interrupted ? finished + 1 : finished;
   result.mode = step.open_loop ? "open" : "closed";
   result.workload = WorkloadName(o);
+  result.protocol = o.protocol;
   result.batch_size = o.health ? 0 : o.batch_size;
   if (step.open_loop) {
     result.rate = step.rate;

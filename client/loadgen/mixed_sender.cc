@@ -1,4 +1,6 @@
 // A weighted mix of Classify and Evaluate requests, and the choice of sender from the options.
+#include <algorithm>
+
 #include "client/loadgen/senders.h"
 
 namespace textclf::loadgen {
@@ -54,6 +56,15 @@ std::unique_ptr<RequestSender> MakeSender(const Options& options, ChannelPool& p
   settings.timeout_s = options.timeout_s;
   settings.priority = options.priority == "bulk" ? v1::BULK : v1::INTERACTIVE;
   if (options.protocol == "oip-grpc") return MakeModelInferSender(pool, workload, settings);
+  if (options.protocol == "oip-http") {
+    // One worker per request a closed loop keeps in flight; an open loop's in-flight requests
+    // are bounded by these workers instead (the rest queue in the client, and their wait counts).
+    int workers = 64;
+    if (!options.open_loop() && !options.concurrency.empty()) {
+      workers = *std::max_element(options.concurrency.begin(), options.concurrency.end());
+    }
+    return MakeHttpInferSender(options.http_target, workload, settings, workers);
+  }
   if (options.mix.evaluate == 0) return MakeClassifySender(pool, workload, settings);
   if (options.mix.classify == 0) return MakeEvaluateSender(pool, workload, settings);
   return MakeMixedSender(MakeClassifySender(pool, workload, settings), MakeEvaluateSender(pool, workload, settings),

@@ -49,9 +49,11 @@ void AddFlags(CLI::App& app, Options& o) {
   app.add_option("--mix", o.mix_text, "request mix, e.g. classify=90,evaluate=10");
   app.add_option("--priority", o.priority, "Classify priority: interactive or bulk")->capture_default_str();
   app.add_option("--protocol", o.protocol,
-                 "the front door of the Classify requests: textclf (textclf.v1 Classify) or oip-grpc (the Open "
-                 "Inference Protocol's ModelInfer)")
+                 "the front door of the Classify requests: textclf (textclf.v1 Classify), oip-grpc (the Open "
+                 "Inference Protocol's ModelInfer) or oip-http (its JSON infer on --http-target)")
       ->capture_default_str();
+  app.add_option("--http-target", o.http_target,
+                 "HOST:PORT of the server's HTTP port (its --http-port), for --protocol oip-http; plaintext");
   app.add_flag("--json", o.json, "one JSON object per step on stdout instead of the table");
   app.add_option("--csv-out", o.csv_out, "also write the steps to this CSV file");
   app.add_option("--plot", o.plot, "also draw latency percentiles against throughput to this SVG file");
@@ -134,8 +136,11 @@ std::string Finalize(Options& o) {
   if (o.stability_percent < 0) return "--stability-percent must not be negative";
   if (o.max_windows < 1) return "--max-windows must be at least 1";
   if (o.priority != "interactive" && o.priority != "bulk") return "--priority must be interactive or bulk";
-  if (o.protocol != "textclf" && o.protocol != "oip-grpc") {
-    return "--protocol: \"" + o.protocol + "\" is not textclf or oip-grpc";
+  if (o.protocol != "textclf" && o.protocol != "oip-grpc" && o.protocol != "oip-http") {
+    return "--protocol: \"" + o.protocol + "\" is not textclf, oip-grpc or oip-http";
+  }
+  if ((o.protocol == "oip-http") != !o.http_target.empty()) {
+    return "--protocol oip-http and --http-target HOST:PORT go together";
   }
   if (o.protocol != "textclf" && (!o.mix_text.empty() || o.health)) {
     return "--protocol " + o.protocol + " sends Classify requests only; it excludes --mix and --health";

@@ -60,6 +60,7 @@ struct Options {
   // The front door Classify requests go through: "textclf" (textclf.v1 Classify) or "oip-grpc"
   // (the Open Inference Protocol's ModelInfer on the same port).
   std::string protocol = "textclf";
+  std::string http_target;  // host:port of the HTTP port, for --protocol oip-http
   // Output and gates.
   bool json = false;
   std::string csv_out;

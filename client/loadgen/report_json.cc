@@ -17,6 +17,7 @@ nlohmann::ordered_json StepToJson(const StepResult& s) {
   nlohmann::ordered_json j;
   j["mode"] = s.mode;
   j["workload"] = s.workload;
+  j["protocol"] = s.protocol;
   if (s.mode == "open") {
     j["rate"] = s.rate;
     j["arrivals"] = s.arrivals;

@@ -31,6 +31,10 @@ std::unique_ptr<RequestSender> MakeClassifySender(ChannelPool& pool, const Workl
 // The same requests as Classify's through the Open Inference Protocol's ModelInfer.
 std::unique_ptr<RequestSender> MakeModelInferSender(ChannelPool& pool, const Workload& workload,
                                                     const SenderSettings& settings);
+// The same requests as JSON infer calls on the HTTP port at `target` (host:port), sent by
+// `workers` threads with a kept-alive connection each.
+std::unique_ptr<RequestSender> MakeHttpInferSender(const std::string& target, const Workload& workload,
+                                                   const SenderSettings& settings, int workers);
 std::unique_ptr<RequestSender> MakeEvaluateSender(ChannelPool& pool, const Workload& workload,
                                                   const SenderSettings& settings);
 std::unique_ptr<RequestSender> MakeHealthSender(ChannelPool& pool, double timeout_s);

@@ -18,6 +18,7 @@ namespace textclf::loadgen {
 struct StepResult {
   std::string mode;      // "closed" (concurrency) or "open" (rate)
   std::string workload;  // "classify", "evaluate", "mix" or "health"
+  std::string protocol;  // the front door: "textclf", "oip-grpc" or "oip-http"
   int concurrency = 0;   // closed loop
   double rate = 0;       // open loop: requests per second asked for
   std::string arrivals;  // open loop: "constant" or "poisson"

@@ -29,7 +29,10 @@ class LoadRunTest : public ::testing::Test {
     workload_ = new Workload{data.texts, data.labels};
     ASSERT_TRUE(textclf::testing::CopyFixtureModels(textclf::testing::kZestLoadgen, root_->path()));
     // No Prometheus endpoint: loadgen does not read it, and stopping it costs seconds per process.
-    server_ = TestServer::Start(root_->path(), [](v1::ServerConfig& c) { c.set_metrics_port(-1); }).release();
+    server_ = TestServer::Start(root_->path(), [](v1::ServerConfig& c) {
+                c.set_metrics_port(-1);
+                c.set_http_port(0);
+              }).release();
     ASSERT_NE(server_, nullptr);
   }
   static void TearDownTestSuite() {
@@ -102,6 +105,27 @@ TEST_F(LoadRunTest, TheOpenInferenceProtocolFrontDoorIsMeasuredTheSameWay) {
   Options bad = BaseOptions();
   bad.protocol = "soap";
   EXPECT_THAT(Finalize(bad), ::testing::HasSubstr("--protocol"));
+}
+
+// --protocol oip-http: the same requests as JSON infer calls on the HTTP port, one connection per
+// request in flight; errors come back as the gRPC codes of their HTTP statuses.
+TEST_F(LoadRunTest, TheHttpFrontDoorIsMeasuredTheSameWay) {
+  Options o = BaseOptions();
+  o.protocol = "oip-http";
+  o.http_target = "127.0.0.1:" + std::to_string(server_->server().http_port());
+  o.concurrency_items = {"4"};
+  o.requests = 200;
+  const StepResult r = Run(o, {false, 4, 0});
+  EXPECT_EQ(r.requests, 200);
+  EXPECT_THAT(r.status_counts, ElementsAre(Pair("OK", 200)));
+  EXPECT_EQ(r.protocol, "oip-http");
+  EXPECT_DOUBLE_EQ(r.texts_per_s, r.throughput_rps * 4);
+  o.model = "no-such-model";
+  const StepResult unknown = Run(o, {false, 4, 0});
+  EXPECT_THAT(unknown.status_counts, ElementsAre(Pair("NOT_FOUND", 200)));
+  Options missing = BaseOptions();
+  missing.protocol = "oip-http";
+  EXPECT_THAT(Finalize(missing), ::testing::HasSubstr("--http-target"));
 }
 
 TEST_F(LoadRunTest, CountsAnUnknownModelAsNotFoundForEveryRequest) {
