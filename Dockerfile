@@ -53,10 +53,10 @@ COPY --from=build /build/server/textclf-server /build/client/textclf /usr/local/
 COPY deploy/docker/textclf-train-and-publish /usr/local/bin/
 USER 10001:10001
 VOLUME ["/models"]
-# gRPC, Prometheus /metrics
-EXPOSE 50051 9464
+# gRPC, HTTP/REST (Open Inference Protocol, /v1 classify), Prometheus /metrics
+EXPOSE 50051 8080 9464
 HEALTHCHECK --interval=10s --timeout=5s --start-period=120s --retries=3 \
   CMD ["textclf", "health", "--server", "127.0.0.1:50051", "--quiet"]
 STOPSIGNAL SIGTERM
 ENTRYPOINT ["textclf-server"]
-CMD ["--models", "/models", "--port", "50051", "--metrics-port", "9464", "--poll-interval", "10", "--drain-timeout", "20"]
+CMD ["--models", "/models", "--port", "50051", "--http-port", "8080", "--metrics-port", "9464", "--poll-interval", "10", "--drain-timeout", "20"]

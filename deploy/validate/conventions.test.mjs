@@ -228,7 +228,7 @@ for (const [what, mutate, fragment] of cases) {
 }
 
 test("catches a Dockerfile that does not expose the metrics port or health-check the gRPC port", () => {
-  const dockerfile = ctx.dockerfile.replace("EXPOSE 50051 9464", "EXPOSE 50051").replace("127.0.0.1:50051", "127.0.0.1:8080");
+  const dockerfile = ctx.dockerfile.replace("EXPOSE 50051 8080 9464", "EXPOSE 50051 8080").replace("127.0.0.1:50051", "127.0.0.1:8081");
   const errors = errorsAfter(() => {}, { ...ctx, dockerfile });
   assertCaught(errors, "EXPOSE lacks port 9464");
   assertCaught(errors, "HEALTHCHECK must run textclf health on port 50051");
