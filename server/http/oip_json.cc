@@ -231,7 +231,7 @@ class InferRequestReader final : public Reader {
   bool Unexpected(std::string_view what) {
     if (at() == At::kStart) return Fail("the body must be a JSON object, the protocol's inference request");
     const bool keyed = at() == At::kTop || at() == At::kInput || at() == At::kOutput;
-    return Fail(absl::StrCat("unexpected ", Sv(what), " in ", Sv(Place()), keyed ? absl::StrCat(" at \"", key_, "\"") : ""));
+    return Fail(absl::StrCat("did not expect ", Sv(what), " in ", Sv(Place()), keyed ? absl::StrCat(" at \"", key_, "\"") : ""));
   }
 
   // `whole` is the value as an integer when it is one and not negative, else -1.
@@ -351,7 +351,7 @@ class ClassifyRequestReader final : public Reader {
   bool Unexpected(std::string_view what) {
     if (at_ == At::kStart) return Fail("the body must be a JSON object: {\"texts\": [\"...\"]}");
     if (at_ == At::kTexts) return Fail(absl::StrCat("\"texts\" holds strings; found ", Sv(what)));
-    return Fail(absl::StrCat("unexpected ", Sv(what), " at \"", key_, "\""));
+    return Fail(absl::StrCat("did not expect ", Sv(what), " at \"", key_, "\""));
   }
   bool Integer(uint64_t value, bool non_negative) {
     if (at_ == At::kTop && (key_ == "version" || key_ == "top_k") && non_negative) {
