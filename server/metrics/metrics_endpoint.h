@@ -1,13 +1,21 @@
 // The HTTP endpoint (GET /metrics) that Prometheus scrapes, on its own port beside the gRPC one.
+// Served by cpp-httplib (as the HTTP/REST port is), whose threads have the default stack size:
+// civetweb's 100 KB stacks, what prometheus-cpp's Exposer uses, could not start a thread once a
+// library with large static thread-local storage (OpenBLAS) was loaded.
 #pragma once
 
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "prometheus/exposer.h"
+#include "prometheus/collectable.h"
 #include "prometheus/registry.h"
+
+namespace httplib {
+class Server;
+}
 
 namespace textclf::server {
 
@@ -27,15 +35,14 @@ class MetricsEndpoint {
   int port() const { return port_; }
 
  private:
-  MetricsEndpoint(std::shared_ptr<prometheus::Registry> registry,
-                  std::vector<std::shared_ptr<prometheus::Collectable>> more,
-                  std::unique_ptr<prometheus::Exposer> exposer, int port);
+  MetricsEndpoint() = default;
+  // The text exposition format of everything registered, as of now.
+  std::string Scrape() const;
 
-  // The exposer holds what it serves only weakly; these keep it alive as long as it is served.
-  std::shared_ptr<prometheus::Registry> registry_;
-  std::vector<std::shared_ptr<prometheus::Collectable>> more_;
-  std::unique_ptr<prometheus::Exposer> exposer_;
-  int port_;
+  std::vector<std::shared_ptr<prometheus::Collectable>> collectables_;
+  std::unique_ptr<httplib::Server> server_;
+  std::thread listener_;
+  int port_ = 0;
 };
 
 }  // namespace textclf::server

@@ -82,7 +82,7 @@ v1::ServerConfig TestConfig(const fs::path& models_dir) {
   v1::ServerConfig config;
   config.set_models_dir(models_dir.string());
   config.set_port(0);
-  // Off unless a test asks: civetweb takes two seconds to stop once it has started.
+  // Off unless a test asks: a port fewer for each of the many servers tests start.
   config.set_metrics_port(-1);
   config.set_host("127.0.0.1");
   config.set_threads(2);
