@@ -157,6 +157,8 @@ absl::StatusOr<nlohmann::ordered_json> Pretrain(const std::vector<std::string>& 
                                 {"pretrain_steps", s.steps()},
                                 {"pretrain_sequences", s.sequences()},
                                 {"pretrain_seconds", watch.seconds()},
+                                {"pretrain_sequences_per_s",
+                                 watch.seconds() > 0 ? static_cast<double>(s.sequences()) / watch.seconds() : 0.0},
                                 {"mlm_loss", s.final_loss()},
                                 {"mlm_masked_accuracy", s.masked_accuracy()},
                                 {"device", s.device()}};
