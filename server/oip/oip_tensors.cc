@@ -85,7 +85,7 @@ absl::Status AddTexts(const inference::ModelInferRequest::InferInputTensor& inpu
   if (raw != nullptr) return SplitRawBytes(*raw, n, out);
   if (input.contents().bytes_contents_size() != n) {
     return Invalid(absl::StrCat("input \"", input.name().substr(0, 64), "\" has shape ", ShapeText(shape), " but ",
-                                input.contents().bytes_contents_size(), " bytes_contents"));
+                                input.contents().bytes_contents_size(), " data elements (bytes_contents; JSON \"data\")"));
   }
   for (const std::string& text : input.contents().bytes_contents()) out->add_texts(text);
   return absl::OkStatus();
@@ -120,14 +120,14 @@ absl::Status AddImages(const inference::ModelInferRequest::InferInputTensor& inp
   } else if (fp32) {
     if (input.contents().fp32_contents_size() != *total) {
       return Invalid(absl::StrCat("input \"", input.name().substr(0, 64), "\" has shape ", ShapeText(shape), " but ",
-                                  input.contents().fp32_contents_size(), " fp32_contents"));
+                                  input.contents().fp32_contents_size(), " data elements (fp32_contents; JSON \"data\")"));
     }
     data.resize(static_cast<size_t>(*total) * sizeof(float));
     if (!data.empty()) std::memcpy(data.data(), input.contents().fp32_contents().data(), data.size());
   } else {
     if (input.contents().uint_contents_size() != *total) {
       return Invalid(absl::StrCat("input \"", input.name().substr(0, 64), "\" has shape ", ShapeText(shape), " but ",
-                                  input.contents().uint_contents_size(), " uint_contents"));
+                                  input.contents().uint_contents_size(), " data elements (uint_contents; JSON \"data\")"));
     }
     data.reserve(static_cast<size_t>(*total));
     for (uint32_t v : input.contents().uint_contents()) {

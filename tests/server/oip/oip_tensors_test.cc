@@ -96,7 +96,7 @@ TEST(OipTensors, RefusalsSayWhatToChange) {
     EXPECT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument);
     return std::string(result.status().message());
   };
-  EXPECT_THAT(message(Texts({"a"}, {2})), HasSubstr("has shape [2] but 1 bytes_contents"));
+  EXPECT_THAT(message(Texts({"a"}, {2})), HasSubstr("has shape [2] but 1 data elements (bytes_contents"));
   EXPECT_THAT(message(Texts({"a"}, {1, 2})), HasSubstr("[N] or [N, 1]"));
   EXPECT_THAT(message(Texts(std::vector<std::string>(9, "a"))), HasSubstr("max_texts_per_request"));
   inference::ModelInferRequest version = Texts({"a"});
