@@ -17,14 +17,8 @@ duration="${DOORS_DURATION:-5}"
 warmup="${DOORS_WARMUP:-1}"
 concurrency="${DOORS_CONCURRENCY:-8}"
 batches="${DOORS_BATCHES:-1 64}"
-server_bin="$bin/server/textclf-server"
-cli="$bin/client/textclf"
-loadgen="$bin/client/loadgen/textclf-loadgen"
-
-for tool in "$server_bin" "$cli" "$loadgen"; do
-  [[ -x "$tool" ]] || { echo "front_doors: $tool is missing; build first (scripts/build)" >&2; exit 2; }
-done
-[[ -f "$csv" ]] || { echo "front_doors: $csv not found; set TEXTCLF_DATA" >&2; exit 2; }
+source "$root/bench/lib/serving.sh"
+bench_tools front_doors
 
 work="$(mktemp -d)"
 server_pid=""
@@ -34,18 +28,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Ports 0: the server picks free ones and names them in its "serving" log line.
-"$server_bin" --models "$work/models" --port 0 --http-port 0 --host 127.0.0.1 --metrics-port -1 2>"$work/server.log" &
-server_pid=$!
-port="" http_port=""
-for _ in $(seq 100); do
-  port="$(grep -oE 'on port [0-9]+' "$work/server.log" | head -1 | grep -oE '[0-9]+' || true)"
-  http_port="$(grep -oE 'HTTP on port [0-9]+' "$work/server.log" | head -1 | grep -oE '[0-9]+' || true)"
-  [[ -n "$port" && -n "$http_port" ]] && break
-  kill -0 "$server_pid" 2>/dev/null || { cat "$work/server.log" >&2; exit 1; }
-  sleep 0.1
-done
-[[ -n "$port" && -n "$http_port" ]] || { echo "front_doors: the server did not start" >&2; cat "$work/server.log" >&2; exit 1; }
+start_server front_doors "$work/server.log" --models "$work/models" --port 0 --http-port 0 --host 127.0.0.1 \
+  --metrics-port -1
 echo "front_doors: gRPC on $port, HTTP on $http_port, $(nproc) CPUs; training Zest on clickbait" >&2
 "$cli" train --server "127.0.0.1:$port" --name clickbait --family zest --csv "$csv" \
   --text-column headline --label-column clickbait --quiet >&2

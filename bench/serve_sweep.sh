@@ -17,14 +17,8 @@ duration="${SWEEP_DURATION:-3}"
 warmup="${SWEEP_WARMUP:-1}"
 concurrency="${SWEEP_CONCURRENCY:-1,8,32,128}"
 batches="${SWEEP_BATCHES:-1 64}"
-server_bin="$bin/server/textclf-server"
-cli="$bin/client/textclf"
-loadgen="$bin/client/loadgen/textclf-loadgen"
-
-for tool in "$server_bin" "$cli" "$loadgen"; do
-  [[ -x "$tool" ]] || { echo "serve_sweep: $tool is missing; build first (scripts/build)" >&2; exit 2; }
-done
-[[ -f "$csv" ]] || { echo "serve_sweep: $csv not found; set TEXTCLF_DATA" >&2; exit 2; }
+source "$root/bench/lib/serving.sh"
+bench_tools serve_sweep
 
 work="$(mktemp -d)"
 server_pid=""
@@ -34,7 +28,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Port 0: the server picks a free port and names it on stderr.
 extra=()
 client_tls=()
 if [[ "${SWEEP_TLS:-0}" == 1 ]]; then
@@ -49,16 +42,7 @@ if [[ "${SWEEP_TLS:-0}" == 1 ]]; then
   client_tls=(--tls-ca "$work/ca.pem")
 fi
 if "$server_bin" --help 2>&1 | grep -q -- --metrics-port; then extra+=(--metrics-port -1); fi
-"$server_bin" --models "$work/models" --port 0 --host 127.0.0.1 "${extra[@]}" 2>"$work/server.log" &
-server_pid=$!
-port=""
-for _ in $(seq 100); do
-  port="$(grep -oE 'on port [0-9]+' "$work/server.log" | head -1 | grep -oE '[0-9]+' || true)"
-  [[ -n "$port" ]] && break
-  kill -0 "$server_pid" 2>/dev/null || { cat "$work/server.log" >&2; exit 1; }
-  sleep 0.1
-done
-[[ -n "$port" ]] || { echo "serve_sweep: the server did not start" >&2; cat "$work/server.log" >&2; exit 1; }
+start_server serve_sweep "$work/server.log" --models "$work/models" --port 0 --host 127.0.0.1 "${extra[@]}"
 target="127.0.0.1:$port"
 echo "serve_sweep: server on $target, $(nproc) CPUs; training Zest on clickbait" >&2
 "$cli" train --server "$target" --name clickbait --family zest --csv "$csv" \
