@@ -2,6 +2,7 @@
 
 #include "core/cnn/cnn_family.h"
 #include "core/encoder/encoder_family.h"
+#include "core/linear/linear_family.h"
 #include "core/xclass/xclass_family.h"
 #include "core/zest/zest_family.h"
 
@@ -14,6 +15,7 @@ const FamilyTable& BuiltInFamilies() {
       cnn::TextCnnFamily(),
       cnn::ImageCnnFamily(),
       encoder::EncoderMlmFamily(),
+      linear::LinearFamily(),
   });
   return table;
 }
