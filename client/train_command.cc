@@ -183,7 +183,7 @@ void AddTrainCommand(CLI::App& app, int* exit_code) {
   CLI::App* cmd = app.add_subcommand("train", "train a new model version from a labelled CSV");
   AddConnectionFlags(cmd, &o->connection, "seconds the upload and the training job may take, past which the job is cancelled (0: no deadline)");
   cmd->add_option("--name", o->name, "model name")->required();
-  cmd->add_option("--family", o->family, "zest, xclass, text_cnn, image_cnn or encoder_mlm")->capture_default_str();
+  cmd->add_option("--family", o->family, "zest, xclass, text_cnn, image_cnn, encoder_mlm or linear")->capture_default_str();
   cmd->add_option("--csv", o->csv, "training data (CSV with a header)");
   cmd->add_option("--text-column", o->text_columns, "text column; repeat to join several with a space");
   cmd->add_option("--label-column", o->label_column, "label column (not for xclass / encoder_mlm)");
