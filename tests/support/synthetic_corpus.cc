@@ -1,5 +1,7 @@
 #include "tests/support/synthetic_corpus.h"
 
+#include <gtest/gtest.h>
+
 #include <random>
 
 namespace textclf::testing {
@@ -35,6 +37,21 @@ SyntheticCorpus MakeTopicCorpus(int num_classes, int per_class, uint64_t seed) {
     }
   }
   return corpus;
+}
+
+double HeldOutAccuracy(const Model& model, const SyntheticCorpus& held_out, ThreadPool* pool) {
+  std::vector<ModelInput> inputs;
+  for (const auto& t : held_out.texts) inputs.push_back(ModelInput{t, nullptr});
+  ScoreMatrix out;
+  EXPECT_TRUE(model.Run(inputs, Device{Device::Kind::kCpu, 0, pool}, &out).ok());
+  int correct = 0;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    correct += static_cast<int>(out.Argmax(i)) == held_out.labels[i];
+    float sum = 0;
+    for (size_t c = 0; c < out.cols; ++c) sum += out.probability_row(i)[c];
+    EXPECT_NEAR(sum, 1.0, 1e-4);
+  }
+  return static_cast<double>(correct) / inputs.size();
 }
 
 }  // namespace textclf::testing

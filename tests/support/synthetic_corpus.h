@@ -6,6 +6,12 @@
 #include <string>
 #include <vector>
 
+#include "core/model/model.h"
+
+namespace textclf {
+class ThreadPool;
+}
+
 namespace textclf::testing {
 
 struct SyntheticCorpus {
@@ -17,5 +23,9 @@ struct SyntheticCorpus {
 // `per_class` sentences for each of `num_classes` topics (at most 4), built from each topic's
 // own words plus shared filler words, deterministic for a seed.
 SyntheticCorpus MakeTopicCorpus(int num_classes, int per_class, uint64_t seed);
+
+// The share of `held_out` that `model` (run on the CPU with `pool`) labels right; records a
+// gtest failure when a run fails or a row's probabilities do not sum to 1.
+double HeldOutAccuracy(const Model& model, const SyntheticCorpus& held_out, ThreadPool* pool);
 
 }  // namespace textclf::testing

@@ -39,18 +39,7 @@ class ZestTrainerTest : public ::testing::Test {
   }
 
   double Accuracy(const Model& model, const testing::SyntheticCorpus& held_out) {
-    std::vector<ModelInput> inputs;
-    for (const auto& t : held_out.texts) inputs.push_back(ModelInput{t, nullptr});
-    ScoreMatrix out;
-    EXPECT_TRUE(model.Run(inputs, Device{Device::Kind::kCpu, 0, &pool_}, &out).ok());
-    int correct = 0;
-    for (size_t i = 0; i < inputs.size(); ++i) {
-      correct += static_cast<int>(out.Argmax(i)) == held_out.labels[i];
-      float sum = 0;
-      for (size_t c = 0; c < out.cols; ++c) sum += out.probability_row(i)[c];
-      EXPECT_NEAR(sum, 1.0, 1e-4);
-    }
-    return static_cast<double>(correct) / inputs.size();
+    return testing::HeldOutAccuracy(model, held_out, &pool_);
   }
 
   ThreadPool pool_{2};
