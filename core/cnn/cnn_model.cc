@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/cnn/cnn_config.h"
 #include "core/cnn/image_input.h"
+#include "core/cnn/quantize_options.h"
 #include "core/common/status_macros.h"
 #include "core/eval/temperature_scaling.h"
 #include "core/torch/torch_device_context.h"
@@ -104,8 +105,10 @@ absl::StatusOr<std::unique_ptr<Model>> CnnModel::Load(v1::Manifest manifest, con
   if (absl::Status s = CheckTensors(tensors, architecture, manifest.classes_size(), vocabulary_size, folded); !s.ok()) {
     return absl::DataLossError(absl::StrCat("weights file ", state.weights_file(), ": ", std::string(s.message())));
   }
-  auto* model = new CnnModel(std::move(manifest), std::move(architecture), std::move(tensors), std::move(vocabulary));
-  return std::unique_ptr<Model>(model);
+  std::unique_ptr<CnnModel> model(
+      new CnnModel(std::move(manifest), std::move(architecture), std::move(tensors), std::move(vocabulary)));
+  model->PrepareInt8(archive);
+  return std::unique_ptr<Model>(std::move(model));
 }
 
 CnnModel::CnnModel(v1::Manifest manifest, Architecture architecture, TensorMap tensors,
@@ -121,6 +124,27 @@ CnnModel::CnnModel(v1::Manifest manifest, Architecture architecture, TensorMap t
     activation_quantizer_ = std::make_unique<FakeQuantHook>(
         std::vector<v1::ActivationQuantizer>(q.activations().begin(), q.activations().end()), q.activation_bits());
   }
+}
+
+void CnnModel::PrepareInt8(const std::vector<ArchiveTensor>& archive) {
+  if (!quantized()) return;
+  std::map<std::string, std::vector<float>> scales;
+  for (const ArchiveTensor& t : archive) {
+    if (t.bits < 32) scales[t.name] = t.scales;
+  }
+  auto net = Int8Network::Build(architecture_, cpu_tensors_, scales, manifest().cnn().quantization());
+  if (net.ok()) {
+    int8_ = std::move(*net);
+  } else {
+    simulated_because_ = std::string(net.status().message());
+  }
+}
+
+std::string CnnModel::execution() const {
+  if (!quantized()) return "float";
+  if (manifest().cnn().quantization().activation_bits() == kFloatBits) return "float kernels on the dequantized weights";
+  if (int8_ != nullptr) return absl::StrCat("int8 kernels (", int8_->engine(), ") on CPU; simulated int8 on CUDA");
+  return absl::StrCat("simulated int8: ", simulated_because_);
 }
 
 absl::Status CnnModel::ValidateInput(const ModelInput& input) const {
@@ -214,7 +238,9 @@ absl::StatusOr<std::vector<float>> CnnModel::Logits(std::span<const ModelInput> 
   torch::Tensor input = context.ToDevice(host.narrow(0, 0, used).view(shape));
   torch::Tensor logits;
   try {
-    logits = Forward(input, nullptr).to(torch::kCPU).contiguous();
+    logits = (int8_ != nullptr && !input.is_cuda() ? int8_->Forward(input) : Forward(input, nullptr))
+                 .to(torch::kCPU)
+                 .contiguous();
   } catch (const std::exception& e) {
     return absl::InternalError(absl::StrCat("the forward pass of ", name(), " failed: ", e.what()));
   }

@@ -7,10 +7,12 @@
 #include <mutex>
 #include <optional>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "core/cnn/cnn_network.h"
+#include "core/cnn/int8_network.h"
 #include "core/cnn/vocabulary.h"
 #include "core/model/model.h"
 #include "core/model/model_files.h"
@@ -32,6 +34,11 @@ class CnnModel final : public Model {
   // The network input for a batch, on the CPU.
   torch::Tensor EncodeBatch(std::span<const ModelInput> batch) const;
 
+  // Float, int8 kernels (CPU) or simulated int8 (CUDA, and versions the kernels cannot run).
+  std::string execution() const override;
+  // Whether CPU batches run on int8 kernels (Int8Network); Forward stays the simulation.
+  bool runs_int8() const { return int8_ != nullptr; }
+
   const Architecture& architecture() const { return architecture_; }
   const TensorMap& tensors() const { return cpu_tensors_; }
   const Vocabulary* vocabulary() const { return vocabulary_ ? &*vocabulary_ : nullptr; }
@@ -40,6 +47,8 @@ class CnnModel final : public Model {
 
  private:
   CnnModel(v1::Manifest manifest, Architecture architecture, TensorMap tensors, std::optional<Vocabulary> vocabulary);
+  // Builds the int8 network of a quantized version, or records why the simulation serves it.
+  void PrepareInt8(const std::vector<ArchiveTensor>& archive);
   const TensorMap& TensorsOn(const torch::Device& device) const;
   // Writes the batch's network input into `host` (resized as needed) and returns its shape.
   std::vector<int64_t> FillInput(std::span<const ModelInput> batch, torch::Tensor* host) const;
@@ -48,6 +57,8 @@ class CnnModel final : public Model {
   TensorMap cpu_tensors_;
   std::optional<Vocabulary> vocabulary_;
   std::unique_ptr<FakeQuantHook> activation_quantizer_;  // quantized activations only
+  std::unique_ptr<Int8Network> int8_;                    // CPU execution of quantized versions
+  std::string simulated_because_;                        // why a quantized version has no int8_
   double temperature_ = 1.0;
   mutable std::mutex devices_mu_;
   mutable std::map<int, TensorMap> cuda_tensors_;  // by CUDA device index, made on first use

@@ -75,13 +75,18 @@ torch::Tensor ResNetForward(const TensorMap& p, int depth, torch::Tensor x, cons
       torch::Tensor out = torch::relu(BatchNorm(p, prefix + ".bn1", Conv(p, prefix + ".conv1", in, stride, 1), o.training));
       out = Hook(o, prefix + ".conv2", out);
       out = BatchNorm(p, prefix + ".bn2", Conv(p, prefix + ".conv2", out, 1, 1), o.training);
-      torch::Tensor shortcut = x;
+      // Both operands of the addition are rounded, and the identity shortcut adds the rounded
+      // block input, because an int8 network holds them as integers (Int8Network).
+      out = Hook(o, prefix + ".residual", out);
+      torch::Tensor shortcut = in;
       if (s > 1 && b == 0) {
         shortcut = BatchNorm(p, prefix + ".downsample.1", Conv(p, prefix + ".downsample.0", in, stride, 0), o.training);
+        shortcut = Hook(o, prefix + ".shortcut", shortcut);
       }
       x = torch::relu(out + shortcut);
     }
   }
+  x = Hook(o, "avgpool", x);
   x = torch::adaptive_avg_pool2d(x, {1, 1}).flatten(1);
   x = Hook(o, "fc", x);
   return torch::linear(x, Get(p, "fc.weight"), Get(p, "fc.bias"));
@@ -97,21 +102,12 @@ torch::Tensor TextCnnForward(const TensorMap& p, const v1::TextCnnConfig& c, con
   const int64_t padding_idx = 0;
   torch::Tensor x = torch::embedding(Get(p, "embedding.weight"), ids, padding_idx).transpose(1, 2).contiguous();
   x = Hook(o, "convs", x);
-  int widest = 1;
-  for (int w : c.filter_widths()) widest = std::max(widest, w);
-  const torch::Tensor lengths = ids.ne(padding_idx).sum(1).clamp_min(widest);  // [batch]
-  const int64_t time = ids.size(1);
-  const torch::Tensor positions = torch::arange(time, ids.options());          // [time]
+  const torch::Tensor lengths = TextLengths(c, ids);
   std::vector<torch::Tensor> pooled;
   for (int i = 0; i < c.filter_widths_size(); ++i) {
     const std::string name = absl::StrCat("convs.", i);
     torch::Tensor maps = torch::relu(torch::conv1d(x, Get(p, name + ".weight"), Get(p, name + ".bias")));
-    // Window t covers words t .. t + w - 1: it is inside the text when t + w <= length.
-    const int64_t w = c.filter_widths(i);
-    const torch::Tensor inside =
-        (positions.narrow(0, 0, time - w + 1).unsqueeze(0) + w).le(lengths.unsqueeze(1)).unsqueeze(1);  // [batch, 1, t]
-    // ReLU outputs are >= 0, so zeroing the outside windows leaves the maximum over the inside ones.
-    pooled.push_back(std::get<0>(maps.masked_fill(inside.logical_not(), 0).max(2)));
+    pooled.push_back(MaxOverTextWindows(maps, lengths, c.filter_widths(i)));
   }
   torch::Tensor h = torch::cat(pooled, 1);
   if (o.training && o.generator != nullptr && c.dropout() > 0) {
@@ -135,6 +131,21 @@ void UniformFanIn(torch::Tensor& t, int64_t fan_in, at::Generator& g) {
 }
 
 }  // namespace
+
+torch::Tensor TextLengths(const v1::TextCnnConfig& c, const torch::Tensor& ids) {
+  int widest = 1;
+  for (int w : c.filter_widths()) widest = std::max(widest, w);
+  return ids.ne(0).sum(1).clamp_min(widest);  // 0 is the padding id
+}
+
+torch::Tensor MaxOverTextWindows(const torch::Tensor& maps, const torch::Tensor& lengths, int64_t width) {
+  // Window t covers words t .. t + w - 1: it is inside the text when t + w <= length.
+  const int64_t windows = maps.size(2);
+  const torch::Tensor positions = torch::arange(windows, lengths.options());
+  const torch::Tensor inside = (positions.unsqueeze(0) + width).le(lengths.unsqueeze(1)).unsqueeze(1);  // [batch, 1, t]
+  // ReLU outputs are >= 0, so zeroing the outside windows leaves the maximum over the inside ones.
+  return std::get<0>(maps.masked_fill(inside.logical_not(), 0).max(2));
+}
 
 FakeQuantHook::FakeQuantHook(const std::vector<v1::ActivationQuantizer>& sites, int bits) {
   for (const v1::ActivationQuantizer& s : sites) {

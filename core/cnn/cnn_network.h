@@ -20,9 +20,11 @@ namespace textclf::cnn {
 
 using TensorMap = std::map<std::string, torch::Tensor>;
 
-// Called with the input of every convolution and linear layer, named after the layer ("conv1",
-// "layer2.0.conv1", "convs", "fc"); returns what the layer computes on. Calibration observes
-// here, quantized models round here.
+// Called wherever an int8 network holds integers: the input of every convolution and linear
+// layer, named after the layer ("conv1", "layer2.0.conv1", "convs", "fc"), and in a ResNet both
+// operands of each residual addition ("layer1.0.residual", "layer2.0.shortcut") and the pooling's
+// input ("avgpool"); returns what the network computes on. Calibration observes here, quantized
+// models round here.
 class ActivationHook {
  public:
   virtual ~ActivationHook() = default;
@@ -73,6 +75,12 @@ struct Architecture {
   };
   std::vector<Weight> QuantizableWeights() const;
 };
+
+// TEXT_CNN pooling, shared by the float and int8 networks: the word count of each row of ids
+// (at least the widest filter), and the maximum of ReLU feature maps [batch, maps, windows] over
+// the windows of `width` words that lie inside each text, so that padding never scores.
+torch::Tensor TextLengths(const v1::TextCnnConfig& c, const torch::Tensor& ids);
+torch::Tensor MaxOverTextWindows(const torch::Tensor& maps, const torch::Tensor& lengths, int64_t width);
 
 // Checks names and shapes against Architecture::ExpectedShapes; the message names missing,
 // unexpected and misshapen tensors.

@@ -75,6 +75,10 @@ class Model {
   // The class whose score ranks examples for ROC AUC in binary models; -1 otherwise.
   virtual int positive_class() const { return num_classes() == 2 ? 1 : -1; }
 
+  // How this version computes, where a family has more than one way (shown by ModelStatistics),
+  // e.g. "int8 kernels (onednn) on CPU; simulated int8 on CUDA"; empty: the family's only way.
+  virtual std::string execution() const { return {}; }
+
   // Checks one input before it is queued; the message says what to fix.
   virtual absl::Status ValidateInput(const ModelInput& input) const = 0;
 

@@ -52,9 +52,13 @@ v1::LatencySummary LatencyHistogram::Summary() const {
 }
 
 StatisticsCollector::Stats& StatisticsCollector::For(const Model& model) {
-  Stats& s = stats_[{model.name(), model.version()}];
-  s.model = model.name();
-  s.version = model.version();
+  auto [it, added] = stats_.try_emplace({model.name(), model.version()});
+  Stats& s = it->second;
+  if (added) {
+    s.model = model.name();
+    s.version = model.version();
+    s.execution = model.execution();
+  }
   return s;
 }
 
@@ -128,6 +132,7 @@ std::vector<v1::VersionStatistics> StatisticsCollector::Snapshot(const std::stri
     v.set_feedback_incorrect(s.feedback_incorrect);
     v.set_online_accuracy(s.online_accuracy);
     v.set_mean_confidence(s.confidence_count ? s.confidence_sum / s.confidence_count : 0);
+    v.set_execution(s.execution);
   }
   return out;
 }

@@ -47,6 +47,7 @@ class StatisticsCollector final : public RuntimeObserver {
   struct Stats {
     std::string model;
     int64_t version = 0;
+    std::string execution;
     std::map<std::string, int64_t> requests_by_code;
     int64_t inferences = 0, batches = 0, batched_inputs = 0, pending = 0;
     LatencyHistogram request, queue, compute;
