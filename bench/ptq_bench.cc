@@ -2,7 +2,8 @@
 // Train and Quantize RPCs: TEXT_CNN on AG News and a ResNet-20 on Fashion-MNIST, quantized at
 // W8/W6/W4/W3/W2 with 8-bit activations. Prints one JSON object per model: accuracy, ECE before
 // and after temperature scaling, swap rate by float-confidence decile, file sizes, and the
-// latency and throughput of the float and W8 versions served by Classify.
+// throughput and latency of every version served by Classify (one load step per batch size),
+// with how the server runs it (float, int8 kernels and their engine, or simulated int8).
 #include <grpcpp/grpcpp.h>
 
 #include <algorithm>
@@ -40,6 +41,7 @@ struct Options {
   int64_t calibration = 2000;     // held out of the training set; validates the training too
   int64_t eval_limit = 0;         // 0: the whole test set
   double serve_seconds = 5;
+  std::vector<int> serve_batches = {1, 32};
   int serve_concurrency = 8;
   int threads = 0;
   // JSON merged into the family's config (textclf.v1.TextCnnConfig / ImageCnnConfig), after the
@@ -172,8 +174,9 @@ absl::StatusOr<v1::QuantizeResult> QuantizeModel(v1::Classifier::Stub& stub, con
   return result;
 }
 
-// Closed-loop Classify load with one input per request: throughput and latency percentiles.
-nlohmann::ordered_json Serve(v1::Classifier::Stub& stub, const std::string& model, int64_t version,
+// Closed-loop Classify load with `batch` inputs per request: throughput (inputs per second) and
+// request latency percentiles.
+nlohmann::ordered_json Serve(v1::Classifier::Stub& stub, const std::string& model, int64_t version, int batch,
                              const std::vector<v1::Example>& inputs, const Options& o) {
   std::atomic<bool> stop{false};
   std::vector<std::vector<double>> latencies(static_cast<size_t>(o.serve_concurrency));
@@ -187,12 +190,14 @@ nlohmann::ordered_json Serve(v1::Classifier::Stub& stub, const std::string& mode
         v1::ClassifyRequest request;
         request.set_model(model);
         request.set_version(version);
-        const v1::Example& e = inputs[next % inputs.size()];
-        next += static_cast<size_t>(o.serve_concurrency);
-        if (e.has_tensor()) {
-          *request.add_tensors() = e.tensor();
-        } else {
-          request.add_texts(e.text());
+        for (int k = 0; k < batch; ++k) {
+          const v1::Example& e = inputs[next % inputs.size()];
+          next += static_cast<size_t>(o.serve_concurrency);
+          if (e.has_tensor()) {
+            *request.add_tensors() = e.tensor();
+          } else {
+            request.add_texts(e.text());
+          }
         }
         grpc::ClientContext context;
         v1::ClassifyResponse response;
@@ -212,14 +217,42 @@ nlohmann::ordered_json Serve(v1::Classifier::Stub& stub, const std::string& mode
   std::sort(all.begin(), all.end());
   auto pct = [&](double p) { return all.empty() ? 0.0 : all[std::min(all.size() - 1, static_cast<size_t>(p * all.size()))]; };
   nlohmann::ordered_json j;
+  j["batch"] = batch;
   j["concurrency"] = o.serve_concurrency;
   j["requests"] = all.size();
   j["errors"] = errors.load();
-  j["throughput_per_s"] = static_cast<double>(all.size()) / seconds;
+  j["throughput_per_s"] = static_cast<double>(all.size()) * batch / seconds;
   j["latency_ms_p50"] = pct(0.5);
   j["latency_ms_p90"] = pct(0.9);
   j["latency_ms_p99"] = pct(0.99);
   return j;
+}
+
+// How the server runs a version (ModelStatistics), e.g. "int8 kernels (onednn) on CPU; ...".
+std::string ExecutionOf(v1::Classifier::Stub& stub, const std::string& model, int64_t version, const v1::Example& input) {
+  // The statistics list a version once it has been asked for something: one warm-up call.
+  v1::ClassifyRequest warm;
+  warm.set_model(model);
+  warm.set_version(version);
+  if (input.has_tensor()) {
+    *warm.add_tensors() = input.tensor();
+  } else {
+    warm.add_texts(input.text());
+  }
+  {
+    grpc::ClientContext context;
+    v1::ClassifyResponse ignored;
+    (void)stub.Classify(&context, warm, &ignored);
+  }
+  grpc::ClientContext context;
+  v1::ModelStatisticsRequest request;
+  request.set_model(model);
+  v1::ModelStatisticsResponse response;
+  if (!stub.ModelStatistics(&context, request, &response).ok()) return "";
+  for (const v1::VersionStatistics& v : response.versions()) {
+    if (v.version() == version) return v.execution();
+  }
+  return "";
 }
 
 int RunModel(const std::string& which, const Options& o) {
@@ -295,7 +328,7 @@ int RunModel(const std::string& which, const Options& o) {
   line["float_nll"] = report.float_model().nll();
   line["float_file_bytes"] = report.float_model().file_bytes();
   line["variants"] = nlohmann::json::array();
-  int64_t w8_version = 0;
+  std::vector<std::pair<std::string, int64_t>> versions = {{"float", report.source_version()}};
   bool swaps_fall = true;
   for (const v1::VariantReport& r : report.variants()) {
     nlohmann::ordered_json v;
@@ -313,19 +346,36 @@ int RunModel(const std::string& which, const Options& o) {
     v["file_bytes"] = r.file_bytes();
     v["file_fraction"] = r.file_fraction();
     v["version"] = r.version();
+    versions.emplace_back(r.label(), r.version());
     const double lowest = r.swap_rate_by_confidence_decile(0), highest = r.swap_rate_by_confidence_decile(9);
     if (r.weight_bits() >= 4 && r.swapped() > 0 && !(highest * 5 <= lowest)) swaps_fall = false;
     if (r.weight_bits() == 8) {
-      w8_version = r.version();
       line["w8a8_drop_points"] = 100 * (report.float_model().top1() - r.top1());
     }
     line["variants"].push_back(v);
   }
   line["highest_decile_flips_5x_less_w8_to_w4"] = swaps_fall;
   line["quantize_seconds"] = report.seconds();
-  if (o.serve_seconds > 0 && w8_version > 0) {
-    line["serving_float"] = Serve(*stub, which, report.source_version(), split->eval, o);
-    line["serving_w8a8"] = Serve(*stub, which, w8_version, split->eval, o);
+  if (o.serve_seconds > 0) {
+    // Every version under the same load; the ratios compare each with the float version.
+    nlohmann::ordered_json serving = nlohmann::json::array();
+    std::map<int, double> float_throughput;
+    for (const auto& [label, version] : versions) {
+      for (int batch : o.serve_batches) {
+        nlohmann::ordered_json step;
+        step["variant"] = label;
+        step["version"] = version;
+        step["execution"] = ExecutionOf(*stub, which, version, split->eval.front());
+        step.update(Serve(*stub, which, version, batch, split->eval, o));
+        const double throughput = step["throughput_per_s"];
+        if (label == "float") float_throughput[batch] = throughput;
+        if (float_throughput[batch] > 0) step["over_float"] = throughput / float_throughput[batch];
+        std::cerr << "ptq_bench: serving " << label << " batch " << batch << ": " << throughput << "/s ("
+                  << std::string(step["execution"]) << ")" << std::endl;
+        serving.push_back(step);
+      }
+    }
+    line["serving"] = serving;
   }
   std::cout << line.dump() << std::endl;
   (*server)->Shutdown(5.0);
@@ -350,6 +400,8 @@ int main(int argc, char** argv) {
   app.add_option("--calibration", o.calibration, "calibration examples held out of training")->capture_default_str();
   app.add_option("--eval-limit", o.eval_limit, "test examples at most (0: all)");
   app.add_option("--serve-seconds", o.serve_seconds, "seconds of Classify load per served version (0: none)")->capture_default_str();
+  app.add_option("--serve-batches", o.serve_batches, "inputs per Classify request, one load step each")
+      ->delimiter(',')->capture_default_str();
   app.add_option("--serve-concurrency", o.serve_concurrency, "concurrent Classify calls")->capture_default_str();
   app.add_option("--threads", o.threads, "server CPU threads (default: all cores)");
   app.add_option("--text-config", o.text_config, "JSON merged into the TEXT_CNN config (TextCnnConfig)")->capture_default_str();

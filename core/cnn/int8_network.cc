@@ -136,7 +136,11 @@ class Int8Network::Builder {
     // The feature maps are requantized straight onto the classifier's input grid: rounding is
     // monotonic, so the maximum of rounded maps is the rounded maximum the simulation computes.
     ASSIGN_OR_RETURN(Grid maps, GridOf("fc"));
-    net.embedding_ = tensors_.at("embedding.weight");
+    // The table is rounded onto the input grid once; a lookup then gathers int8 rows.
+    net.embedding_codes_ =
+        at::quantize_per_tensor(tensors_.at("embedding.weight"), net.input_.scale, net.input_.zero_point, torch::kQUInt8)
+            .int_repr()
+            .contiguous();
     for (int i = 0; i < a_.text.filter_widths_size(); ++i) {
       Conv conv;
       ASSIGN_OR_RETURN(conv.packed, Pack(absl::StrCat("convs.", i), /*one_d=*/true, 1, 0));
@@ -210,6 +214,67 @@ torch::Tensor Int8Network::Forward(const torch::Tensor& input) const {
   return architecture_.family == v1::TEXT_CNN ? TextCnnForward(input) : ResNetForward(input);
 }
 
+namespace {
+
+// Quantized activations as bytes, positions x channels with channels contiguous (how the engines
+// lay out their outputs, "channels last"); copies only when the layout is another.
+torch::Tensor ChannelsLastCodes(const torch::Tensor& q) {
+  const int64_t channels = q.size(1);
+  torch::Tensor rows = q.dim() == 4 ? q.permute({0, 2, 3, 1}) : q.permute({0, 2, 1});
+  if (!rows.is_contiguous()) rows = rows.contiguous();
+  return rows.view({q.size(0), -1, channels});  // [batch, positions, channels]
+}
+
+// The maximum of each feature map over the windows inside its text (as MaxOverTextWindows),
+// dequantized into out[row * out_stride + channel]: on the codes, since rounding is monotonic.
+void MaxOverTextWindowsInt8(const torch::Tensor& maps, const int64_t* lengths, int64_t width, float* out,
+                            int64_t out_stride) {
+  const torch::Tensor codes = ChannelsLastCodes(maps);
+  const int64_t batch = codes.size(0), windows = codes.size(1), channels = codes.size(2);
+  const auto* data = reinterpret_cast<const uint8_t*>(codes.data_ptr());
+  const double scale = maps.q_scale();
+  const int64_t zero = maps.q_zero_point();
+  std::vector<uint8_t> best(static_cast<size_t>(channels));
+  for (int64_t b = 0; b < batch; ++b) {
+    // ReLU outputs never fall below the zero point, which is also what the outside windows count as.
+    std::fill(best.begin(), best.end(), static_cast<uint8_t>(zero));
+    const int64_t inside = std::clamp<int64_t>(lengths[b] - width + 1, 0, windows);
+    for (int64_t t = 0; t < inside; ++t) {
+      const uint8_t* row = data + (b * windows + t) * channels;
+      for (int64_t c = 0; c < channels; ++c) best[static_cast<size_t>(c)] = std::max(best[static_cast<size_t>(c)], row[c]);
+    }
+    for (int64_t c = 0; c < channels; ++c) {
+      out[b * out_stride + c] = static_cast<float>((static_cast<int64_t>(best[static_cast<size_t>(c)]) - zero) * scale);
+    }
+  }
+}
+
+// Global average pooling of int8 feature maps, dequantized: [batch, channels] floats.
+torch::Tensor MeanOverPositionsInt8(const torch::Tensor& maps) {
+  const torch::Tensor codes = ChannelsLastCodes(maps);
+  const int64_t batch = codes.size(0), positions = codes.size(1), channels = codes.size(2);
+  const auto* data = reinterpret_cast<const uint8_t*>(codes.data_ptr());
+  const double scale = maps.q_scale();
+  const int64_t zero = maps.q_zero_point();
+  torch::Tensor out = torch::empty({batch, channels}, torch::kFloat);
+  float* o = out.data_ptr<float>();
+  std::vector<int64_t> sums(static_cast<size_t>(channels));
+  for (int64_t b = 0; b < batch; ++b) {
+    std::fill(sums.begin(), sums.end(), 0);
+    for (int64_t p = 0; p < positions; ++p) {
+      const uint8_t* row = data + (b * positions + p) * channels;
+      for (int64_t c = 0; c < channels; ++c) sums[static_cast<size_t>(c)] += row[c];
+    }
+    for (int64_t c = 0; c < channels; ++c) {
+      o[b * channels + c] = static_cast<float>(
+          (static_cast<double>(sums[static_cast<size_t>(c)]) / static_cast<double>(positions) - static_cast<double>(zero)) * scale);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
 torch::Tensor Int8Network::ResNetForward(const torch::Tensor& images) const {
   // The engines compute convolutions channels-last; converting once here saves a reorder per layer.
   torch::Tensor x = at::quantize_per_tensor(images.contiguous(at::MemoryFormat::ChannelsLast), input_.scale,
@@ -221,21 +286,23 @@ torch::Tensor Int8Network::ResNetForward(const torch::Tensor& images) const {
     torch::Tensor shortcut = b.downsample ? Run(*b.downsample, x) : x;
     x = CallBoxed(ops.add_relu, {out, shortcut, b.out.scale, b.out.zero_point}).toTensor();
   }
-  torch::Tensor pooled = torch::adaptive_avg_pool2d(x.dequantize(), {1, 1}).flatten(1);
-  return torch::linear(fc_input_->At("fc", pooled), fc_weight_, fc_bias_);
+  return torch::linear(fc_input_->At("fc", MeanOverPositionsInt8(x)), fc_weight_, fc_bias_);
 }
 
 torch::Tensor Int8Network::TextCnnForward(const torch::Tensor& ids) const {
-  torch::Tensor words = torch::embedding(embedding_, ids, /*padding_idx=*/0).transpose(1, 2).contiguous();
-  torch::Tensor x = at::quantize_per_tensor(words, input_.scale, input_.zero_point, torch::kQUInt8);
-  const torch::Tensor lengths = TextLengths(architecture_.text, ids);
-  std::vector<torch::Tensor> pooled;
-  pooled.reserve(text_convs_.size());
+  const int64_t batch = ids.size(0), words = ids.size(1);
+  // Gathered rows are [batch, words, dim]: transposed, the channels-last layout the engines want.
+  torch::Tensor rows = embedding_codes_.index_select(0, ids.reshape(-1)).view({batch, words, embedding_codes_.size(1)});
+  torch::Tensor x = at::_make_per_tensor_quantized_tensor(rows, input_.scale, input_.zero_point).transpose(1, 2);
+  const torch::Tensor lengths = TextLengths(architecture_.text, ids).contiguous();
+  const int64_t maps = text_convs_.empty() ? 0 : fc_weight_.size(1) / static_cast<int64_t>(text_convs_.size());
+  torch::Tensor pooled = torch::empty({batch, fc_weight_.size(1)}, torch::kFloat);
   for (size_t i = 0; i < text_convs_.size(); ++i) {
-    torch::Tensor maps = Run(text_convs_[i], x).dequantize();
-    pooled.push_back(MaxOverTextWindows(maps, lengths, architecture_.text.filter_widths(static_cast<int>(i))));
+    MaxOverTextWindowsInt8(Run(text_convs_[i], x), lengths.data_ptr<int64_t>(),
+                           architecture_.text.filter_widths(static_cast<int>(i)),
+                           pooled.data_ptr<float>() + static_cast<int64_t>(i) * maps, pooled.size(1));
   }
-  return torch::linear(fc_input_->At("fc", torch::cat(pooled, 1)), fc_weight_, fc_bias_);
+  return torch::linear(fc_input_->At("fc", pooled), fc_weight_, fc_bias_);
 }
 
 }  // namespace textclf::cnn

@@ -64,7 +64,7 @@ class Int8Network {
   Grid input_;                          // the first layer's input
   Conv stem_;                           // IMAGE_CNN conv1
   std::vector<Block> blocks_;           // IMAGE_CNN
-  torch::Tensor embedding_;             // TEXT_CNN: float rows, rounded to the input grid on lookup
+  torch::Tensor embedding_codes_;       // TEXT_CNN: the table on the input grid, uint8 [words, dim]
   std::vector<Conv> text_convs_;        // TEXT_CNN, one per filter width
   std::unique_ptr<FakeQuantHook> fc_input_;  // the classifier's input grid (the simulation's own)
   torch::Tensor fc_weight_, fc_bias_;   // the classifier stays float on its rounded input: [classes x 64..600]
