@@ -105,6 +105,19 @@ class QuantizeRpcTest : public ::testing::Test {
     delete root_;
   }
 
+  // ModelStatistics' account of how a served version computes.
+  static std::string ExecutionOf(const std::string& name, int64_t version) {
+    grpc::ClientContext context;
+    v1::ModelStatisticsRequest request;
+    request.set_model(name);
+    v1::ModelStatisticsResponse response;
+    EXPECT_TRUE(server_->stub().ModelStatistics(&context, request, &response).ok());
+    for (const v1::VersionStatistics& v : response.versions()) {
+      if (v.version() == version) return v.execution();
+    }
+    return "(not listed)";
+  }
+
   static std::vector<int64_t> VersionsOf(const std::string& name) {
     auto info = GetModel(server_->stub(), name);
     return info.status.ok() ? Versions(info.response) : std::vector<int64_t>{};
@@ -119,6 +132,7 @@ class QuantizeRpcTest : public ::testing::Test {
     request.set_version(report.source_version());
     const Served served_float = Serve(server_->stub(), request, truth);
     EXPECT_DOUBLE_EQ(served_float.accuracy, report.float_model().top1());
+    EXPECT_EQ(ExecutionOf(name, report.source_version()), "float");
     ASSERT_EQ(report.variants_size(), result.versions_size());
     for (int v = 0; v < report.variants_size(); ++v) {
       const v1::VariantReport& r = report.variants(v);
@@ -132,6 +146,8 @@ class QuantizeRpcTest : public ::testing::Test {
       request.set_version(r.version());
       const Served served = Serve(server_->stub(), request, truth);
       EXPECT_DOUBLE_EQ(served.accuracy, r.top1()) << r.label();
+      // Served on int8 kernels, which the report evaluated too.
+      EXPECT_THAT(ExecutionOf(name, r.version()), ::testing::StartsWith("int8 kernels (")) << r.label();
       EXPECT_NEAR(served.ece, r.ece_after_temperature(), 1e-5) << r.label();
       ASSERT_EQ(r.swaps_by_confidence_size(), 10);
       ASSERT_EQ(r.swap_rate_by_confidence_decile_size(), 10);
