@@ -58,8 +58,10 @@ class Int8Network::Builder {
                                                         " (quantized before int8 execution: quantize the float model again)"));
     }
     const v1::ActivationQuantizer& s = *it->second;
-    if (!(s.threshold() > 0)) {
-      return absl::FailedPreconditionError(absl::StrCat("calibration saw only zeros at ", site));
+    // Below this the engines' requantization scales (input x weight / output) leave float range.
+    constexpr float kSmallestThreshold = 1e-12f;
+    if (!(s.threshold() >= kSmallestThreshold)) {
+      return absl::FailedPreconditionError(absl::StrCat("calibration saw only zeros (or nearly) at ", site));
     }
     const int levels = ActivationLevels(kActivationBits, s.is_unsigned());
     return Grid{static_cast<double>(s.threshold()) / levels, s.is_unsigned() ? 0 : kSignedZeroPoint};

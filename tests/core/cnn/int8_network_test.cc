@@ -8,8 +8,10 @@
 
 #include <torch/torch.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <set>
+#include <thread>
 
 #include "core/cnn/cnn_model.h"
 #include "core/cnn/post_training_quantizer.h"
@@ -60,6 +62,24 @@ Agreement Compare(const CnnModel& model, std::span<const ModelInput> inputs, std
   }
   const double n = static_cast<double>(inputs.size());
   return {a.same_label / n, a.int8_top1 / n, a.simulated_top1 / n};
+}
+
+// Worker threads share one loaded version: concurrent batches get what a lone one gets.
+void ExpectConcurrentBatchesAgree(const CnnModel& model, std::span<const ModelInput> inputs) {
+  const auto reference = model.Logits(inputs, Device{});
+  ASSERT_TRUE(reference.ok());
+  std::atomic<int> differing{0};
+  std::vector<std::thread> workers;
+  for (int w = 0; w < 4; ++w) {
+    workers.emplace_back([&] {
+      for (int round = 0; round < 10; ++round) {
+        auto again = model.Logits(inputs, Device{});
+        if (!again.ok() || *again != *reference) ++differing;
+      }
+    });
+  }
+  for (auto& t : workers) t.join();
+  EXPECT_EQ(differing.load(), 0);
 }
 
 class Int8NetworkTest : public ::testing::Test {
@@ -155,6 +175,7 @@ TEST_F(Int8NetworkTest, ResNetRunsOnInt8KernelsAndAgreesWithTheSimulation) {
     EXPECT_NEAR(a.int8_top1, a.simulated_top1, 0.01);
     // The report evaluated what is served.
     EXPECT_DOUBLE_EQ(a.int8_top1, report_.variants(static_cast<int>(v)).top1());
+    if (v == 0) ExpectConcurrentBatchesAgree(model, std::span<const ModelInput>(data.eval).subspan(0, 64));
   }
   // Both residual operands and the pooling input have calibrated ranges.
   std::set<std::string> sites;
@@ -213,6 +234,7 @@ TEST_F(Int8NetworkTest, TextCnnRunsOnInt8KernelsAndAgreesWithTheSimulation) {
     EXPECT_GE(a.same_label, 0.99);
     EXPECT_NEAR(a.int8_top1, a.simulated_top1, 0.01);
     EXPECT_DOUBLE_EQ(a.int8_top1, report_.variants(static_cast<int>(v)).top1());
+    ExpectConcurrentBatchesAgree(model, data.eval);
     // A text scores the same alone as in a batch padded to a longer one.
     auto alone = model.Logits(std::span<const ModelInput>(data.eval).subspan(0, 1), Device{});
     auto batched = model.Logits(data.eval, Device{});
