@@ -21,6 +21,7 @@
 #include "core/common/status_macros.h"
 #include "core/common/thread_pool.h"
 #include "core/families/families.h"
+#include "tests/core/cnn/model_dir.h"
 #include "tests/core/cnn/synthetic_images.h"
 #include "tests/support/synthetic_corpus.h"
 #include "tests/support/test_support.h"
@@ -29,15 +30,6 @@ namespace textclf::cnn {
 namespace {
 
 using ::testing::HasSubstr;
-
-absl::StatusOr<std::unique_ptr<Model>> LoadFrom(const v1::Manifest& manifest, const std::filesystem::path& dir) {
-  ModelFiles files;
-  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
-    files.contents[entry.path().filename().string()] = *ReadFile(entry.path());
-  }
-  ASSIGN_OR_RETURN(const FamilyDescriptor* family, FindFamily(manifest.family()));
-  return family->load(manifest, files);
-}
 
 // How often the served (int8) and simulated logits pick the same class, and the top-1 of each.
 struct Agreement {
@@ -94,7 +86,7 @@ class Int8NetworkTest : public ::testing::Test {
     if (!manifest.ok()) return nullptr;
     manifest->set_name("m");
     manifest->set_version(1);
-    auto model = LoadFrom(*manifest, float_dir_.path());
+    auto model = testing::LoadModelFromDir(*manifest, float_dir_.path());
     EXPECT_TRUE(model.ok()) << model.status();
     return model.ok() ? std::move(*model) : nullptr;
   }
@@ -120,7 +112,7 @@ class Int8NetworkTest : public ::testing::Test {
     if (!result.ok()) return variants;
     report_ = result->report;
     for (const QuantizedVariant& v : result->variants) {
-      auto loaded = LoadFrom(v.manifest, v.dir);
+      auto loaded = testing::LoadModelFromDir(v.manifest, v.dir);
       EXPECT_TRUE(loaded.ok()) << loaded.status();
       if (loaded.ok()) variants.push_back(std::move(*loaded));
       dirs_of_.push_back(v.dir);
@@ -192,7 +184,7 @@ TEST_F(Int8NetworkTest, ResNetRunsOnInt8KernelsAndAgreesWithTheSimulation) {
   for (int i = sites_of_old->size() - 1; i >= 0; --i) {
     if (sites_of_old->Get(i).site() == "avgpool") sites_of_old->DeleteSubrange(i, 1);
   }
-  auto simulated = LoadFrom(old, dirs_of_[0]);
+  auto simulated = testing::LoadModelFromDir(old, dirs_of_[0]);
   ASSERT_TRUE(simulated.ok()) << simulated.status();
   const auto& sim = static_cast<const CnnModel&>(**simulated);
   EXPECT_FALSE(sim.runs_int8());
@@ -266,7 +258,7 @@ TEST_F(Int8NetworkTest, FloatActivationsAreServedOnFloatKernels) {
   ctx.new_output_dir = [this]() -> absl::StatusOr<std::filesystem::path> { return out_.path(); };
   auto result = QuantizeCnn(*float_model, *ResolveQuantizeStart(start_q), data, ctx);
   ASSERT_TRUE(result.ok()) << result.status();
-  auto loaded = LoadFrom(result->variants[0].manifest, result->variants[0].dir);
+  auto loaded = testing::LoadModelFromDir(result->variants[0].manifest, result->variants[0].dir);
   ASSERT_TRUE(loaded.ok()) << loaded.status();
   const auto& model = static_cast<const CnnModel&>(**loaded);
   EXPECT_FALSE(model.runs_int8());

@@ -13,6 +13,7 @@
 #include "core/common/thread_pool.h"
 #include "core/eval/calibration.h"
 #include "core/families/families.h"
+#include "tests/core/cnn/model_dir.h"
 #include "tests/core/cnn/synthetic_images.h"
 #include "tests/support/test_support.h"
 
@@ -20,16 +21,6 @@ namespace textclf::cnn {
 namespace {
 
 using ::testing::HasSubstr;
-
-absl::StatusOr<std::unique_ptr<Model>> LoadFrom(const v1::Manifest& manifest, const std::filesystem::path& dir) {
-  ModelFiles files;
-  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
-    files.contents[entry.path().filename().string()] = *ReadFile(entry.path());
-  }
-  auto family = FindFamily(manifest.family());
-  if (!family.ok()) return family.status();
-  return (*family)->load(manifest, files);
-}
 
 class PostTrainingQuantizerTest : public ::testing::Test {
  protected:
@@ -54,7 +45,7 @@ class PostTrainingQuantizerTest : public ::testing::Test {
     v1::FileEntry* entry = manifest->add_files();
     entry->set_path("weights.tcw");
     entry->set_size_bytes(std::filesystem::file_size(float_dir_.path() / "weights.tcw"));
-    auto model = LoadFrom(*manifest, float_dir_.path());
+    auto model = testing::LoadModelFromDir(*manifest, float_dir_.path());
     ASSERT_TRUE(model.ok()) << model.status();
     float_model_ = std::move(*model);
     for (int i = 0; i < 80; ++i) {
@@ -142,7 +133,7 @@ TEST_F(PostTrainingQuantizerTest, SweepStoresPackedWeightsAndReportsWhatTheStore
     EXPECT_TRUE(sites[1].is_unsigned());
 
     // The stored variant computes exactly what the report says.
-    auto loaded = LoadFrom(m, variant.dir);
+    auto loaded = testing::LoadModelFromDir(m, variant.dir);
     ASSERT_TRUE(loaded.ok()) << loaded.status();
     ScoreMatrix out;
     ASSERT_TRUE((*loaded)->Run(data.eval, Device{}, &out).ok());
@@ -193,7 +184,7 @@ TEST_F(PostTrainingQuantizerTest, RefusesQuantizedSourcesEmptyCalibrationAndOthe
   v1::Manifest published = first->variants[0].manifest;
   published.set_name("img");
   published.set_version(2);
-  auto quantized = LoadFrom(published, first->variants[0].dir);
+  auto quantized = testing::LoadModelFromDir(published, first->variants[0].dir);
   ASSERT_TRUE(quantized.ok());
   auto again = Quantize(**quantized, start, Data());
   EXPECT_EQ(again.status().code(), absl::StatusCode::kFailedPrecondition);
@@ -221,7 +212,7 @@ TEST_F(PostTrainingQuantizerTest, ACorruptQuantizedFileIsRefusedOnLoad) {
   const auto path = result->variants[0].dir / "weights.tcw";
   std::string bytes = *ReadFile(path);
   ASSERT_TRUE(WriteFileDurably(path, bytes.substr(0, bytes.size() / 2)).ok());
-  auto loaded = LoadFrom(result->variants[0].manifest, result->variants[0].dir);
+  auto loaded = testing::LoadModelFromDir(result->variants[0].manifest, result->variants[0].dir);
   ASSERT_FALSE(loaded.ok());
   EXPECT_EQ(loaded.status().code(), absl::StatusCode::kDataLoss);
   EXPECT_THAT(loaded.status().message(), HasSubstr("weights.tcw"));
