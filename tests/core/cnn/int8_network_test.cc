@@ -133,7 +133,9 @@ class Int8NetworkTest : public ::testing::Test {
 TEST_F(Int8NetworkTest, TheEngineIsOneOfLibtorchsQuantizedEngines) {
   EXPECT_THAT(QuantizedEngine(), ::testing::AnyOf("onednn", "qnnpack"));
   // Asked for by name (the QNNPACK run of these tests in CMakeLists.txt), the engine is that one.
-  if (const char* wanted = std::getenv("TEXTCLF_QUANTIZED_ENGINE")) EXPECT_EQ(QuantizedEngine(), wanted);
+  if (const char* wanted = std::getenv("TEXTCLF_QUANTIZED_ENGINE")) {
+    EXPECT_EQ(QuantizedEngine(), wanted);
+  }
 }
 
 TEST_F(Int8NetworkTest, ResNetRunsOnInt8KernelsAndAgreesWithTheSimulation) {

@@ -28,7 +28,9 @@ TEST(LinearFeatures, AreNormalizedHashedSortedAndOfUnitNorm) {
   double norm = 0;
   for (size_t i = 0; i < a.size(); ++i) {
     EXPECT_EQ(a[i].index, b[i].index);
-    if (i > 0) EXPECT_LT(a[i - 1].index, a[i].index);
+    if (i > 0) {
+      EXPECT_LT(a[i - 1].index, a[i].index);
+    }
     EXPECT_LT(a[i].index, 1u << 20);
     norm += a[i].value * a[i].value;
   }
