@@ -34,8 +34,8 @@ class ClassifierService final : public v1::Classifier::WithCallbackMethod_Classi
   // HTTP port):
   // validates, queues and answers `response`, then calls `finish` exactly once, on the calling
   // thread when refused at once or on a runtime thread. `request` and `response` must live until
-  // `finish`.
-  void RunClassify(const CallContext& call, const v1::ClassifyRequest* request,
+  // `finish`. `call` is taken by value: its cancellation check and trace id move into the job.
+  void RunClassify(CallContext call, const v1::ClassifyRequest* request,
                    v1::ClassifyResponse* response, std::function<void(const grpc::Status&)> finish);
   grpc::Status Train(grpc::ServerContext* context,
                      grpc::ServerReaderWriter<v1::TrainResponse, v1::TrainRequest>* stream) override;

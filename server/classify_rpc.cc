@@ -72,7 +72,7 @@ CallContext CallContext::Of(grpc::CallbackServerContext* context) {
   return call;
 }
 
-void ClassifierService::RunClassify(const CallContext& call, const v1::ClassifyRequest* request,
+void ClassifierService::RunClassify(CallContext call, const v1::ClassifyRequest* request,
                                     v1::ClassifyResponse* response, std::function<void(const grpc::Status&)> finish) {
   auto fail = [&finish](const absl::Status& s) { finish(ToGrpcStatus(s)); };
   if (absl::Status s = ValidateRequest(*request, deps_.limits); !s.ok()) return fail(s);
@@ -96,8 +96,8 @@ void ClassifierService::RunClassify(const CallContext& call, const v1::ClassifyR
     job->deadline = runtime::Clock::now() +
                     std::chrono::duration_cast<runtime::Clock::duration>(call.deadline - std::chrono::system_clock::now());
   }
-  if (call.is_cancelled) job->is_cancelled = call.is_cancelled;
-  job->trace_id = call.trace_id;
+  if (call.is_cancelled) job->is_cancelled = std::move(call.is_cancelled);
+  job->trace_id = std::move(call.trace_id);
   // Runs on a runtime thread once every text is scored (or the request failed); the request and
   // response messages live until Finish.
   job->on_done = [this, finish, request, response, m](runtime::InferenceRequest& done) {

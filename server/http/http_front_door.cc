@@ -230,7 +230,7 @@ void HttpFrontDoor::AddRoutes() {
     call.trace_id = TraceIdOf(req.get_header_value("traceparent"));
     record.trace_id = call.trace_id;
     std::promise<grpc::Status> answered;
-    deps.classifier->RunClassify(call, request, response,
+    deps.classifier->RunClassify(std::move(call), request, response,
                                  [&answered](const grpc::Status& status) { answered.set_value(status); });
     const grpc::Status status = answered.get_future().get();
     if (status.ok()) {
