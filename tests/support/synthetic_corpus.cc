@@ -54,4 +54,12 @@ double HeldOutAccuracy(const Model& model, const SyntheticCorpus& held_out, Thre
   return static_cast<double>(correct) / inputs.size();
 }
 
+TrainingSet AsTrainingSet(const SyntheticCorpus& corpus) {
+  TrainingSet data;
+  data.classes = corpus.classes;
+  data.texts = corpus.texts;
+  data.labels = corpus.labels;
+  return data;
+}
+
 }  // namespace textclf::testing

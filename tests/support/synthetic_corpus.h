@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/model/model.h"
+#include "core/model/training.h"
 
 namespace textclf {
 class ThreadPool;
@@ -23,6 +24,9 @@ struct SyntheticCorpus {
 // `per_class` sentences for each of `num_classes` topics (at most 4), built from each topic's
 // own words plus shared filler words, deterministic for a seed.
 SyntheticCorpus MakeTopicCorpus(int num_classes, int per_class, uint64_t seed);
+
+// The corpus as a trainer takes it: every text a TRAIN example.
+TrainingSet AsTrainingSet(const SyntheticCorpus& corpus);
 
 // The share of `held_out` that `model` (run on the CPU with `pool`) labels right; records a
 // gtest failure when a run fails or a row's probabilities do not sum to 1.

@@ -89,10 +89,7 @@ v1::ModelConfig SmallTextCnn(uint64_t seed) {
 
 TEST_F(CnnTrainerTest, TextCnnLearnsTopicsAndReportsEveryEpoch) {
   const auto corpus = testing::MakeTopicCorpus(3, 80, 1);
-  TrainingSet data;
-  data.classes = corpus.classes;
-  data.texts = corpus.texts;
-  data.labels = corpus.labels;
+  TrainingSet data = testing::AsTrainingSet(corpus);
   Trained t = Train(v1::TEXT_CNN, SmallTextCnn(5), data);
   ASSERT_TRUE(t.manifest.ok()) << t.manifest.status();
   const v1::CnnState& state = t.manifest->cnn();
@@ -118,10 +115,7 @@ TEST_F(CnnTrainerTest, TextCnnLearnsTopicsAndReportsEveryEpoch) {
 
 TEST_F(CnnTrainerTest, TheSameSeedGivesTheSameModelAndAnotherSeedAnother) {
   const auto corpus = testing::MakeTopicCorpus(2, 40, 3);
-  TrainingSet data;
-  data.classes = corpus.classes;
-  data.texts = corpus.texts;
-  data.labels = corpus.labels;
+  TrainingSet data = testing::AsTrainingSet(corpus);
   Trained a = Train(v1::TEXT_CNN, SmallTextCnn(11), data);
   Trained b = Train(v1::TEXT_CNN, SmallTextCnn(11), data);
   Trained c = Train(v1::TEXT_CNN, SmallTextCnn(12), data);

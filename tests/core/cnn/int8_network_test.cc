@@ -197,10 +197,7 @@ TEST_F(Int8NetworkTest, ResNetRunsOnInt8KernelsAndAgreesWithTheSimulation) {
 
 TEST_F(Int8NetworkTest, TextCnnRunsOnInt8KernelsAndAgreesWithTheSimulation) {
   const auto corpus = testing::MakeTopicCorpus(3, 80, 1);
-  TrainingSet train;
-  train.classes = corpus.classes;
-  train.texts = corpus.texts;
-  train.labels = corpus.labels;
+  TrainingSet train = testing::AsTrainingSet(corpus);
   v1::TrainStart start;
   start.set_family(v1::TEXT_CNN);
   v1::TextCnnConfig* c = start.mutable_config()->mutable_text_cnn();

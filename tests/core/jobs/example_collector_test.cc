@@ -184,10 +184,7 @@ class ExamplesForAModelTest : public ::testing::Test {
  protected:
   void SetUp() override {
     auto corpus = testing::MakeTopicCorpus(2, 20, 1);
-    TrainingSet data;
-    data.classes = corpus.classes;
-    data.texts = corpus.texts;
-    data.labels = corpus.labels;
+    TrainingSet data = testing::AsTrainingSet(corpus);
     registry::Repository repo(dir_.path() / "models");
     ASSERT_TRUE(repo.Initialize().ok());
     registry::ModelManager models(&repo, &testing::WordCountOnly(), v1::VersionPolicy());

@@ -27,10 +27,7 @@ class TrainingJobTest : public ::testing::Test {
 TEST_F(TrainingJobTest, PublishesLoadsAndEvaluates) {
   auto corpus = testing::MakeTopicCorpus(3, 200, 1);
   auto held_out = testing::MakeTopicCorpus(3, 30, 2);
-  TrainingSet data;
-  data.classes = corpus.classes;
-  data.texts = corpus.texts;
-  data.labels = corpus.labels;
+  TrainingSet data = testing::AsTrainingSet(corpus);
   data.eval_texts = held_out.texts;
   data.eval_labels = held_out.labels;
   v1::TrainStart start;
@@ -50,10 +47,7 @@ TEST_F(TrainingJobTest, PublishesLoadsAndEvaluates) {
 
 TEST_F(TrainingJobTest, ACancelledJobLeavesNothing) {
   auto corpus = testing::MakeTopicCorpus(2, 100, 1);
-  TrainingSet data;
-  data.classes = corpus.classes;
-  data.texts = corpus.texts;
-  data.labels = corpus.labels;
+  TrainingSet data = testing::AsTrainingSet(corpus);
   v1::TrainStart start;
   start.set_model("topics");
   start.set_family(testing::kWordCountFamilyId);
@@ -95,10 +89,7 @@ class ServedTrainingJobTest : public TrainingJobTest {
   TrainingSet TopicsWithEval() {
     auto corpus = testing::MakeTopicCorpus(3, 100, 1);
     auto held_out = testing::MakeTopicCorpus(3, 20, 2);
-    TrainingSet data;
-    data.classes = corpus.classes;
-    data.texts = corpus.texts;
-    data.labels = corpus.labels;
+    TrainingSet data = testing::AsTrainingSet(corpus);
     data.eval_texts = held_out.texts;
     data.eval_labels = held_out.labels;
     return data;

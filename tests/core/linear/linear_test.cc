@@ -69,10 +69,7 @@ TEST(LinearConfig, ResolvesDefaultsAndRefusesWhatIsOutOfRange) {
 class LinearTrainerTest : public ::testing::Test {
  protected:
   absl::StatusOr<v1::Manifest> TrainOn(const testing::SyntheticCorpus& corpus, v1::LinearConfig config = {}) {
-    TrainingSet data;
-    data.classes = corpus.classes;
-    data.texts = corpus.texts;
-    data.labels = corpus.labels;
+    TrainingSet data = testing::AsTrainingSet(corpus);
     v1::TrainStart start;
     start.set_model("m");
     start.set_family(v1::LINEAR);

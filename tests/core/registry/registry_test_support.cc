@@ -11,10 +11,7 @@ namespace textclf::registry {
 
 v1::Manifest PublishSmallModel(Repository& repository, const std::string& name, uint64_t seed) {
   auto corpus = testing::MakeTopicCorpus(2, 100, seed);
-  TrainingSet data;
-  data.classes = corpus.classes;
-  data.texts = corpus.texts;
-  data.labels = corpus.labels;
+  TrainingSet data = testing::AsTrainingSet(corpus);
   v1::TrainStart start;
   start.set_model(name);
   start.set_family(testing::kWordCountFamilyId);

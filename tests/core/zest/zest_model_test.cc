@@ -23,10 +23,7 @@ class ZestModelTest : public ::testing::Test {
  protected:
   void SetUp() override {
     const testing::SyntheticCorpus corpus = testing::MakeTopicCorpus(2, 100, 3);
-    TrainingSet data;
-    data.classes = corpus.classes;
-    data.texts = corpus.texts;
-    data.labels = corpus.labels;
+    TrainingSet data = testing::AsTrainingSet(corpus);
     v1::TrainStart start;
     start.set_model("m");
     start.set_family(v1::ZEST);
