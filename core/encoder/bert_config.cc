@@ -52,6 +52,10 @@ absl::StatusOr<BertConfig> ParseBertConfig(std::string_view json) {
                          ReadDouble(j, "attention_probs_dropout_prob", &c.attention_probs_dropout_prob)}) {
     if (!s.ok()) return s;
   }
+  for (auto [key, value] : {std::pair{"hidden_dropout_prob", c.hidden_dropout_prob},
+                             std::pair{"attention_probs_dropout_prob", c.attention_probs_dropout_prob}}) {
+    if (value >= 1) return absl::InvalidArgumentError(absl::StrCat("config.json: ", key, " must be below 1"));
+  }
   if (j.contains("hidden_act")) {
     if (!j["hidden_act"].is_string()) return absl::InvalidArgumentError("config.json: hidden_act must be a string");
     c.hidden_act = j["hidden_act"].get<std::string>();

@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include "core/torch/dropout.h"
+
 namespace textclf::encoder {
 namespace {
 
@@ -25,7 +27,11 @@ torch::Tensor Gelu(const torch::Tensor& x, bool tanh_approximation) {
 }
 
 BertLayerImpl::BertLayerImpl(const BertConfig& c)
-    : heads_(c.num_attention_heads), head_size_(c.head_size()), tanh_gelu_(c.tanh_gelu()) {
+    : heads_(c.num_attention_heads),
+      head_size_(c.head_size()),
+      tanh_gelu_(c.tanh_gelu()),
+      attention_dropout_(c.attention_probs_dropout_prob),
+      hidden_dropout_(c.hidden_dropout_prob) {
   auto attention = Group(*this, "attention");
   auto self = Group(*attention, "self");
   query_ = self->register_module("query", torch::nn::Linear(c.hidden_size, c.hidden_size));
@@ -38,8 +44,6 @@ BertLayerImpl::BertLayerImpl(const BertConfig& c)
   auto output = Group(*this, "output");
   output_dense_ = output->register_module("dense", torch::nn::Linear(c.intermediate_size, c.hidden_size));
   output_norm_ = output->register_module("LayerNorm", MakeNorm(c));
-  attention_dropout_ = register_module("attention_dropout", torch::nn::Dropout(c.attention_probs_dropout_prob));
-  hidden_dropout_ = register_module("hidden_dropout", torch::nn::Dropout(c.hidden_dropout_prob));
 }
 
 torch::Tensor BertLayerImpl::forward(const torch::Tensor& x, const torch::Tensor& additive_mask,
@@ -55,14 +59,15 @@ torch::Tensor BertLayerImpl::forward(const torch::Tensor& x, const torch::Tensor
   torch::Tensor scores = torch::matmul(q, k.transpose(-1, -2)) / std::sqrt(static_cast<double>(head_size_));
   torch::Tensor probs = torch::softmax(scores + additive_mask, -1);
   if (attention != nullptr) *attention = probs;
-  probs = attention_dropout_(probs);
+  probs = torch_support::Dropout(probs, attention_dropout_, is_training());
   torch::Tensor context = torch::matmul(probs, v).transpose(1, 2).reshape({batch, tokens, heads_ * head_size_});
-  torch::Tensor h = attention_norm_(hidden_dropout_(attention_dense_(context)) + x);
+  torch::Tensor h =
+      attention_norm_(torch_support::Dropout(attention_dense_(context), hidden_dropout_, is_training()) + x);
   torch::Tensor ff = output_dense_(Gelu(intermediate_(h), tanh_gelu_));
-  return output_norm_(hidden_dropout_(ff) + h);
+  return output_norm_(torch_support::Dropout(ff, hidden_dropout_, is_training()) + h);
 }
 
-BertModelImpl::BertModelImpl(const BertConfig& c) : config_(c) {
+BertModelImpl::BertModelImpl(const BertConfig& c) : config_(c), embedding_dropout_(c.hidden_dropout_prob) {
   auto embeddings = Group(*this, "embeddings");
   word_embeddings_ = embeddings->register_module("word_embeddings", torch::nn::Embedding(c.vocab_size, c.hidden_size));
   position_embeddings_ = embeddings->register_module("position_embeddings",
@@ -70,7 +75,6 @@ BertModelImpl::BertModelImpl(const BertConfig& c) : config_(c) {
   token_type_embeddings_ =
       embeddings->register_module("token_type_embeddings", torch::nn::Embedding(c.type_vocab_size, c.hidden_size));
   embedding_norm_ = embeddings->register_module("LayerNorm", MakeNorm(c));
-  embedding_dropout_ = register_module("embedding_dropout", torch::nn::Dropout(c.hidden_dropout_prob));
   auto layer_group = Group(*Group(*this, "encoder"), "layer");
   for (int l = 0; l < c.num_hidden_layers; ++l) {
     layers_.push_back(layer_group->register_module(std::to_string(l), BertLayer(c)));
@@ -82,10 +86,13 @@ BertOutputs BertModelImpl::forward(const torch::Tensor& ids, const torch::Tensor
   const int64_t tokens = ids.size(1);
   TORCH_CHECK(tokens <= config_.max_position_embeddings, "sequence of ", tokens, " tokens exceeds ",
               config_.max_position_embeddings, " positions");
-  const torch::Tensor positions = torch::arange(tokens, ids.options()).unsqueeze(0);
-  torch::Tensor x = word_embeddings_(ids) + position_embeddings_(positions) +
-                    token_type_embeddings_(torch::zeros_like(ids));
-  x = embedding_dropout_(embedding_norm_(x));
+  // Positions 0..tokens-1 and token type 0 are rows read in order, so they are broadcast slices
+  // rather than lookups: the same sum, but backward reduces over the batch instead of adding one
+  // row per token into a zeroed table, as libtorch's embedding backward does.
+  const torch::Tensor position_rows = position_embeddings_->weight.narrow(0, 0, tokens);
+  const torch::Tensor type_row = token_type_embeddings_->weight.narrow(0, 0, 1);
+  torch::Tensor x = word_embeddings_(ids) + (position_rows + type_row).unsqueeze(0);
+  x = torch_support::Dropout(embedding_norm_(x), embedding_dropout_, is_training());
   const torch::Tensor additive_mask =
       ((1 - mask.to(x.scalar_type())) * kMaskedScore).view({ids.size(0), 1, 1, tokens});
   BertOutputs out;

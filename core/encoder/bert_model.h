@@ -32,7 +32,7 @@ class BertLayerImpl : public torch::nn::Module {
   torch::nn::LayerNorm attention_norm_{nullptr};
   torch::nn::Linear intermediate_{nullptr}, output_dense_{nullptr};
   torch::nn::LayerNorm output_norm_{nullptr};
-  torch::nn::Dropout attention_dropout_{nullptr}, hidden_dropout_{nullptr};
+  double attention_dropout_, hidden_dropout_;  // probabilities, applied while is_training()
 };
 TORCH_MODULE(BertLayer);
 
@@ -52,7 +52,7 @@ class BertModelImpl : public torch::nn::Module {
   BertConfig config_;
   torch::nn::Embedding word_embeddings_{nullptr}, position_embeddings_{nullptr}, token_type_embeddings_{nullptr};
   torch::nn::LayerNorm embedding_norm_{nullptr};
-  torch::nn::Dropout embedding_dropout_{nullptr};
+  double embedding_dropout_;
   std::vector<BertLayer> layers_;
 };
 TORCH_MODULE(BertModel);

@@ -48,6 +48,8 @@ TEST(BertConfig, RejectsInconsistentValuesNamingTheField) {
   EXPECT_THAT(std::string(ParseBertConfig(R"({"model_type": "gpt2"})").status().message()), HasSubstr("gpt2"));
   EXPECT_THAT(std::string(ParseBertConfig(R"({"hidden_act": "relu"})").status().message()), HasSubstr("relu"));
   EXPECT_THAT(std::string(ParseBertConfig("not json").status().message()), HasSubstr("JSON"));
+  EXPECT_THAT(std::string(ParseBertConfig(R"({"attention_probs_dropout_prob": 1.0})").status().message()),
+              HasSubstr("attention_probs_dropout_prob must be below 1"));
 }
 
 // 2^32 heads was narrowed to 0 heads, and hidden_size % 0 killed the process with SIGFPE.
