@@ -14,6 +14,7 @@
 #include "core/encoder/encoder_config.h"
 #include "core/encoder/encoder_impl.h"
 #include "core/encoder/wordpiece_vocabulary.h"
+#include "core/torch/intra_op_threads.h"
 
 namespace textclf::encoder {
 namespace {
@@ -24,6 +25,9 @@ constexpr int64_t kStepsBeforeEstimate = 10;
 constexpr int64_t kEstimateEvery = 50;
 // Shuffled windows of this many batches are sorted by length so that batches pad little.
 constexpr size_t kBatchesPerWindow = 50;
+// The masked accuracy is an argmax over the whole vocabulary for every chosen token: measured on
+// one step in this many, which is plenty for the average over the last 5% that is reported.
+constexpr int64_t kAccuracyEvery = 4;
 
 std::vector<std::vector<int32_t>> MakeTrainingSequences(const BertTokenizer& tokenizer,
                                                         std::span<const std::string> texts, int max_length,
@@ -189,6 +193,22 @@ void SetLearningRate(MlmTraining& m) {
   for (auto& group : m.optimizer->param_groups()) static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
 }
 
+struct HeadLoss {
+  torch::Tensor loss;   // mean cross-entropy over the chosen tokens
+  int64_t correct = 0;  // how many of them the head predicts, when asked
+};
+
+HeadLoss MaskedLmLoss(Encoder::Impl& impl, const torch::Tensor& chosen, const torch::Tensor& labels,
+                      bool count_correct) {
+  const torch::Tensor logits = impl.mlm_head->forward(chosen, impl.model->word_embeddings());
+  HeadLoss out{torch::nn::functional::cross_entropy(logits, labels)};
+  if (count_correct) {
+    torch::NoGradGuard no_grad;
+    out.correct = logits.argmax(1).eq(labels).sum().item<int64_t>();
+  }
+  return out;
+}
+
 absl::Status TrainStep(MlmTraining& m, const std::vector<size_t>& indices) {
   Encoder::Impl& impl = m.impl;
   SetLearningRate(m);
@@ -202,9 +222,12 @@ absl::Status TrainStep(MlmTraining& m, const std::vector<size_t>& indices) {
   BertOutputs out = impl.model->forward(ids, mask);
   const torch::Tensor hidden = out.hidden_states.back();
   const torch::Tensor chosen = hidden.reshape({-1, hidden.size(2)}).index_select(0, positions);
-  const torch::Tensor logits = impl.mlm_head->forward(chosen, impl.model->word_embeddings());
-  torch::Tensor loss = torch::nn::functional::cross_entropy(logits, labels);
-  m.optimizer->zero_grad();
+  const bool measure_accuracy = m.step % kAccuracyEvery == 0;
+  const HeadLoss head = MaskedLmLoss(impl, chosen, labels, measure_accuracy);
+  const torch::Tensor& loss = head.loss;
+  // Dropping the gradients (rather than zeroing them) lets backward write each one in place of
+  // a fill and an add: the tied word embeddings alone are 30522 x 128 floats.
+  for (torch::Tensor& p : m.parameters) p.mutable_grad().reset();
   loss.backward();
   torch::nn::utils::clip_grad_norm_(m.parameters, 1.0);
   m.optimizer->step();
@@ -215,7 +238,7 @@ absl::Status TrainStep(MlmTraining& m, const std::vector<size_t>& indices) {
                                             " (loss is not finite); lower encoder.learning_rate"));
   }
   m.losses.push_back(loss_value);
-  m.accuracies.push_back(logits.argmax(1).eq(labels).to(torch::kFloat32).mean().item<double>());
+  if (measure_accuracy) m.accuracies.push_back(static_cast<double>(head.correct) / labels.size(0));
   m.result.sequences += static_cast<int64_t>(batch.size());
   ++m.step;
   return absl::OkStatus();
@@ -248,11 +271,14 @@ void ReportProgress(const MlmTraining& m, int epoch) {
 
 PretrainResult Summarize(MlmTraining& m) {
   PretrainResult& result = m.result;
+  // Over the last 5% of the steps (of the sampled ones, for the accuracy).
   const size_t tail = std::max<size_t>(1, m.losses.size() / 20);
+  const size_t accuracy_tail = std::max<size_t>(1, m.accuracies.size() / 20);
   result.steps = m.step;
   result.final_loss = std::accumulate(m.losses.end() - static_cast<std::ptrdiff_t>(tail), m.losses.end(), 0.0) / tail;
-  result.masked_accuracy =
-      std::accumulate(m.accuracies.end() - static_cast<std::ptrdiff_t>(tail), m.accuracies.end(), 0.0) / tail;
+  result.masked_accuracy = std::accumulate(m.accuracies.end() - static_cast<std::ptrdiff_t>(accuracy_tail),
+                                           m.accuracies.end(), 0.0) /
+                           accuracy_tail;
   result.seconds = m.watch.seconds();
   return result;
 }
@@ -265,6 +291,7 @@ absl::StatusOr<PretrainResult> PretrainMlm(Encoder& encoder, std::span<const std
   if (!impl.mlm_head) return absl::InternalError("PretrainMlm needs an encoder made with a masked-LM head");
   MlmTraining m(impl, c, ctx);
   RETURN_IF_ERROR(Tokenize(m, texts));
+  const torch_support::ScopedIntraOpThreads threads(ctx.pool != nullptr ? ctx.pool->size() : 1);
   RETURN_IF_ERROR(ctx.cancel->Check());
   PlanSteps(m);
   CreateOptimizer(m);

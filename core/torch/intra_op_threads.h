@@ -1,0 +1,25 @@
+// How many threads libtorch's own kernels (and the BLAS under them) use, for one scope.
+//
+// Debian's libtorch 1.13 asks cpuinfo for the physical cores and gets 1 on this kind of virtual
+// machine, so training ran every GEMM and elementwise kernel on one of two cores. Serving keeps
+// one intra-op thread per worker (the worker pool is the parallelism there); a training loop,
+// which has the training pool's cores to itself, widens its kernels to them with this guard.
+//
+// libtorch keeps the count per thread (OpenMP) with a process-wide default for threads that have
+// not run a kernel yet; the guard sets both and restores both, so only this scope is widened.
+#pragma once
+
+namespace textclf::torch_support {
+
+class ScopedIntraOpThreads {
+ public:
+  explicit ScopedIntraOpThreads(int threads);
+  ~ScopedIntraOpThreads();
+  ScopedIntraOpThreads(const ScopedIntraOpThreads&) = delete;
+  ScopedIntraOpThreads& operator=(const ScopedIntraOpThreads&) = delete;
+
+ private:
+  int previous_;
+};
+
+}  // namespace textclf::torch_support
