@@ -36,6 +36,9 @@ struct Options {
   int char_ngram_max = 0;
   double l2 = 0;
   int max_epochs = 0;
+  std::string method = "lr";
+  double nb_alpha = 0;
+  std::string weights = "f32";
 };
 
 int RunOne(const Options& o, const std::string& name) {
@@ -61,6 +64,11 @@ int RunOne(const Options& o, const std::string& name) {
   config->set_char_ngram_max(o.char_ngram_max);
   config->set_l2(o.l2);
   config->set_max_epochs(o.max_epochs);
+  config->set_method(o.method == "nb" ? v1::LinearConfig::NAIVE_BAYES : v1::LinearConfig::LOGISTIC_REGRESSION);
+  config->set_nb_alpha(o.nb_alpha);
+  config->set_weight_storage(o.weights == "f16"    ? v1::LinearConfig::FLOAT16
+                             : o.weights == "int8" ? v1::LinearConfig::INT8
+                                                   : v1::LinearConfig::FLOAT32);
   ThreadPool pool(1);
   CancellationToken cancel;
   TrainContext ctx;
@@ -77,8 +85,9 @@ int RunOne(const Options& o, const std::string& name) {
     std::cerr << "linear_bench: training failed: " << manifest.status().message() << "\n";
     return 1;
   }
+  const std::string weights_file = linear::WeightsFileName(manifest->linear().resolved().weight_storage());
   ModelFiles files;
-  files.contents[linear::kWeightsFile] = *ReadFile(dir / linear::kWeightsFile);
+  files.contents[weights_file] = *ReadFile(dir / weights_file);
   std::filesystem::remove_all(dir);
   auto model = linear::LinearModel::Load(*manifest, files);
   if (!model.ok()) {
@@ -117,6 +126,7 @@ int RunOne(const Options& o, const std::string& name) {
   nlohmann::ordered_json line = {{"dataset", name},
                                  {"protocol", protocol},
                                  {"family", "linear"},
+                                 {"execution", (*model)->execution()},
                                  {"train_examples", d.train_texts.size()},
                                  {"test_examples", d.test_texts.size()},
                                  {"train_s", train_s},
@@ -126,10 +136,11 @@ int RunOne(const Options& o, const std::string& name) {
                                  {"hash_bits", state.resolved().hash_bits()},
                                  {"char_ngram_max", state.resolved().char_ngram_max()},
                                  {"l2", state.resolved().l2()},
+                                 {"nb_alpha", state.resolved().nb_alpha()},
                                  {"epochs", state.epochs()},
                                  {"validation_accuracy", state.validation_accuracy()},
                                  {"temperature", state.temperature()},
-                                 {"weights_bytes", files.contents[linear::kWeightsFile].size()}};
+                                 {"weights_bytes", files.contents[weights_file].size()}};
   if (d.classes.size() == 2) line["auc"] = eval::RocAuc(positive_scores, is_positive);
   std::cout << line.dump() << std::endl;
   return 0;
@@ -147,6 +158,13 @@ int main(int argc, char** argv) {
   app.add_option("--char-ngram-max", o.char_ngram_max, "character n-grams 3..max (0: none)");
   app.add_option("--l2", o.l2, "L2 (0: chosen on the validation split)");
   app.add_option("--max-epochs", o.max_epochs, "epochs at most (0: the default, 20)");
+  app.add_option("--method", o.method, "lr (logistic regression) or nb (naive Bayes)")
+      ->check(CLI::IsMember({"lr", "nb"}))
+      ->capture_default_str();
+  app.add_option("--nb-alpha", o.nb_alpha, "naive Bayes' smoothing (0: chosen on the validation split)");
+  app.add_option("--weights", o.weights, "weight storage: f32, f16 or int8")
+      ->check(CLI::IsMember({"f32", "f16", "int8"}))
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   int failures = 0;
   for (const std::string& name : o.datasets) failures += RunOne(o, name);

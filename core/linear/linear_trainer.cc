@@ -19,6 +19,8 @@ namespace {
 constexpr size_t kMinForValidation = 50;
 // Epochs without a better validation accuracy before training stops.
 constexpr int kPatience = 2;
+// Naive Bayes' smoothing when there is no validation split to choose it on.
+constexpr double kDefaultNaiveBayesAlpha = 0.1;
 
 struct SparseSet {
   std::vector<std::vector<Feature>> rows;
@@ -117,6 +119,108 @@ absl::StatusOr<Fit> FitOne(const SparseSet& train, const SparseSet& validation, 
   return best;
 }
 
+// Multinomial naive Bayes on the same feature values (sublinear, L2-normalized term
+// frequencies): per class, the log of each feature's smoothed share of the class's feature mass;
+// the bias is the class's log prior. Features never seen in training count as unseen in every
+// class (the vocabulary is the slots seen, not all 2^bits).
+class NaiveBayesCounts {
+ public:
+  NaiveBayesCounts(const SparseSet& train, size_t slots, size_t classes)
+      : slots_(slots), classes_(classes), mass_(slots * classes, 0.0), class_mass_(classes, 0.0), examples_(classes, 0) {
+    for (size_t i = 0; i < train.rows.size(); ++i) {
+      const size_t c = static_cast<size_t>(train.labels[i]);
+      ++examples_[c];
+      for (const Feature& f : train.rows[i]) {
+        mass_[static_cast<size_t>(f.index) * classes + c] += f.value;
+        class_mass_[c] += f.value;
+      }
+    }
+    for (size_t f = 0; f < slots; ++f) {
+      for (size_t c = 0; c < classes; ++c) {
+        if (mass_[f * classes + c] > 0) {
+          ++seen_slots_;
+          break;
+        }
+      }
+    }
+  }
+
+  LinearWeights Weights(double alpha) const {
+    LinearWeights w(slots_, classes_);
+    const double vocabulary = static_cast<double>(std::max<size_t>(1, seen_slots_));
+    const double total_examples = std::accumulate(examples_.begin(), examples_.end(), 0.0);
+    std::vector<double> log_denominator(classes_);
+    for (size_t c = 0; c < classes_; ++c) {
+      log_denominator[c] = std::log(class_mass_[c] + alpha * vocabulary);
+      // Add-one on the prior too, so a class without examples still gets a finite bias.
+      w.bias[c] = static_cast<float>(std::log((examples_[c] + 1.0) / (total_examples + classes_)));
+    }
+    for (size_t i = 0; i < mass_.size(); ++i) {
+      w.w[i] = static_cast<float>(std::log(mass_[i] + alpha) - log_denominator[i % classes_]);
+    }
+    return w;
+  }
+
+ private:
+  size_t slots_, classes_;
+  std::vector<double> mass_;  // slots x classes
+  std::vector<double> class_mass_;
+  std::vector<int64_t> examples_;
+  size_t seen_slots_ = 0;
+};
+
+absl::StatusOr<Fit> FitNaiveBayes(const SparseSet& train, const SparseSet& validation, size_t slots, size_t classes,
+                                  v1::LinearConfig& config, TrainContext& ctx) {
+  ctx.progress("train", 0.05, absl::StrCat("counting the features of ", train.rows.size(), " texts per class"));
+  const NaiveBayesCounts counts(train, slots, classes);
+  std::vector<double> grid;
+  if (config.nb_alpha() > 0) {
+    grid = {config.nb_alpha()};
+  } else if (validation.rows.empty()) {
+    grid = {kDefaultNaiveBayesAlpha};
+  } else {
+    grid = {0.01, 0.03, 0.1, 0.3, 1.0};
+  }
+  Fit best;
+  for (size_t g = 0; g < grid.size(); ++g) {
+    RETURN_IF_ERROR(ctx.cancel->Check());
+    Fit fit{counts.Weights(grid[g]), 0, /*epochs=*/1};  // one counting pass
+    if (!validation.rows.empty()) fit.validation_accuracy = Accuracy(fit.weights, validation);
+    ctx.progress("train", 0.1 + 0.8 * (g + 1) / grid.size(),
+                 absl::StrCat("alpha ", grid[g], ": validation accuracy ", fit.validation_accuracy));
+    if (best.epochs == 0 || fit.validation_accuracy > best.validation_accuracy) {
+      best = std::move(fit);
+      config.set_nb_alpha(grid[g]);
+    }
+  }
+  return best;
+}
+
+// Logistic regression: Adagrad for each l2 of the grid (or the one given), keeping the best.
+absl::StatusOr<Fit> FitLogisticRegression(const SparseSet& train, const SparseSet& validation, size_t slots,
+                                          size_t classes, v1::LinearConfig& config, TrainContext& ctx) {
+  std::vector<double> grid;
+  if (config.l2() > 0) {
+    grid = {config.l2()};
+  } else if (validation.rows.empty()) {
+    grid = {1e-6};
+  } else {
+    grid = {1e-7, 1e-6, 1e-5};
+  }
+  Fit best;
+  double best_l2 = grid.front();
+  for (size_t g = 0; g < grid.size(); ++g) {
+    ASSIGN_OR_RETURN(Fit fit, FitOne(train, validation, slots, classes, config, grid[g], ctx,
+                                     0.05 + 0.85 * g / grid.size(), 0.05 + 0.85 * (g + 1) / grid.size()));
+    if (best.epochs == 0 || fit.validation_accuracy > best.validation_accuracy) {
+      best = std::move(fit);
+      best_l2 = grid[g];
+    }
+  }
+  config.set_l2(best_l2);
+  return best;
+}
+
 }  // namespace
 
 absl::StatusOr<v1::LinearConfig> ResolveConfig(v1::LinearConfig c) {
@@ -145,6 +249,17 @@ absl::StatusOr<v1::LinearConfig> ResolveConfig(v1::LinearConfig c) {
     return absl::InvalidArgumentError("linear.validation_fraction must be in (0, 0.5)");
   }
   if (c.seed() == 0) c.set_seed(1);
+  if (!v1::LinearConfig::Method_IsValid(c.method())) {
+    return absl::InvalidArgumentError(absl::StrCat("linear.method ", c.method(), " is unknown"));
+  }
+  if (c.method() == v1::LinearConfig::METHOD_AUTO) c.set_method(v1::LinearConfig::LOGISTIC_REGRESSION);
+  if (c.nb_alpha() < 0 || c.nb_alpha() > 10 || !std::isfinite(c.nb_alpha())) {
+    return absl::InvalidArgumentError("linear.nb_alpha must be in [0, 10] (0: chosen on the validation split)");
+  }
+  if (!v1::LinearConfig::WeightStorage_IsValid(c.weight_storage())) {
+    return absl::InvalidArgumentError(absl::StrCat("linear.weight_storage ", c.weight_storage(), " is unknown"));
+  }
+  if (c.weight_storage() == v1::LinearConfig::WEIGHT_STORAGE_AUTO) c.set_weight_storage(v1::LinearConfig::FLOAT32);
   return c;
 }
 
@@ -168,25 +283,17 @@ absl::StatusOr<v1::Manifest> Train(const v1::TrainStart& start, const TrainingSe
   const SparseSet validation = Extract(data.texts, data.labels, validation_ids, config);
   RETURN_IF_ERROR(ctx.cancel->Check());
 
-  std::vector<double> grid;
-  if (config.l2() > 0) {
-    grid = {config.l2()};
-  } else if (validation.rows.empty()) {
-    grid = {1e-6};
-  } else {
-    grid = {1e-7, 1e-6, 1e-5};
-  }
-  Fit best;
-  double best_l2 = grid.front();
-  for (size_t g = 0; g < grid.size(); ++g) {
-    ASSIGN_OR_RETURN(Fit fit, FitOne(train, validation, slots, classes, config, grid[g], ctx,
-                                     0.05 + 0.85 * g / grid.size(), 0.05 + 0.85 * (g + 1) / grid.size()));
-    if (best.epochs == 0 || fit.validation_accuracy > best.validation_accuracy) {
-      best = std::move(fit);
-      best_l2 = grid[g];
-    }
-  }
-  config.set_l2(best_l2);
+  absl::StatusOr<Fit> fitted = config.method() == v1::LinearConfig::NAIVE_BAYES
+                                   ? FitNaiveBayes(train, validation, slots, classes, config, ctx)
+                                   : FitLogisticRegression(train, validation, slots, classes, config, ctx);
+  RETURN_IF_ERROR(fitted.status());
+  Fit& best = *fitted;
+
+  // From here on, the weights as they are stored (and served): the temperature and the recorded
+  // validation accuracy include what float16 or int8 storage costs.
+  const std::string bytes = best.weights.Serialize(config.weight_storage());
+  ASSIGN_OR_RETURN(const LinearWeights stored, LinearWeights::Parse(bytes, slots, classes, config.weight_storage()));
+  if (!validation.rows.empty()) best.validation_accuracy = Accuracy(stored, validation);
 
   // The temperature, on examples the weights did not learn from.
   double temperature = 1;
@@ -195,15 +302,15 @@ absl::StatusOr<v1::Manifest> Train(const v1::TrainStart& start, const TrainingSe
     std::vector<size_t> all(data.calibration_texts.size());
     std::iota(all.begin(), all.end(), 0);
     const SparseSet calibration = Extract(data.calibration_texts, data.calibration_labels, all, config);
-    temperature = eval::FitTemperature(AllLogits(best.weights, calibration), calibration.labels, classes);
+    temperature = eval::FitTemperature(AllLogits(stored, calibration), calibration.labels, classes);
     calibration_examples = static_cast<int64_t>(calibration.rows.size());
   } else if (!validation.rows.empty()) {
-    temperature = eval::FitTemperature(AllLogits(best.weights, validation), validation.labels, classes);
+    temperature = eval::FitTemperature(AllLogits(stored, validation), validation.labels, classes);
     calibration_examples = static_cast<int64_t>(validation.rows.size());
   }
 
   ctx.progress("write", 0.95, "writing the weights");
-  RETURN_IF_ERROR(WriteFileDurably(ctx.output_dir / kWeightsFile, best.weights.Serialize()));
+  RETURN_IF_ERROR(WriteFileDurably(ctx.output_dir / WeightsFileName(config.weight_storage()), bytes));
   v1::Manifest manifest;
   manifest.set_family(v1::LINEAR);
   for (const std::string& name : data.classes) manifest.add_classes(name);

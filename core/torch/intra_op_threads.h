@@ -7,6 +7,9 @@
 //
 // libtorch keeps the count per thread (OpenMP) with a process-wide default for threads that have
 // not run a kernel yet; the guard sets both and restores both, so only this scope is widened.
+// (Two guards on different threads that end out of order leave the default at the wider count:
+// threads that start afterwards then split their kernels across the cores, which costs a little
+// throughput and nothing else.)
 #pragma once
 
 namespace textclf::torch_support {

@@ -1,5 +1,6 @@
 // The LINEAR family through the real server: trained by Train, served by Classify, evaluated by
-// Evaluate, and still the same after a restart (its weights are read back from the repository).
+// Evaluate, and still the same after a restart (its weights are read back from the repository);
+// naive Bayes with int8 weights, as a client configures it, served as ModelStatistics says.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -44,6 +45,36 @@ TEST(LinearEndToEnd, TrainsServesEvaluatesAndReloads) {
   ClassifyCall again = Classify(restarted->stub(), request);
   ASSERT_TRUE(again.status.ok()) << Describe(again.status);
   for (int i = 0; i < again.response.predictions_size(); ++i) EXPECT_EQ(again.response.predictions(i).label(), before[i]);
+}
+
+TEST(LinearEndToEnd, NaiveBayesWithInt8WeightsIsServedAsConfigured) {
+  TempDir root;
+  auto server = TestServer::Start(root.path());
+  ASSERT_NE(server, nullptr);
+  v1::TrainStart start;
+  start.set_model("nb");
+  start.set_family(v1::LINEAR);
+  v1::LinearConfig* config = start.mutable_config()->mutable_linear();
+  config->set_hash_bits(16);
+  config->set_method(v1::LinearConfig::NAIVE_BAYES);
+  config->set_weight_storage(v1::LinearConfig::INT8);
+  TrainCall trained = Train(server->stub(), start, ClickbaitSlice(300));
+  ASSERT_TRUE(trained.status.ok()) << Describe(trained.status);
+  ASSERT_EQ(trained.result.model().versions_size(), 1);
+  EXPECT_GT(trained.result.model().versions(0).config().linear().nb_alpha(), 0) << "the chosen smoothing is recorded";
+
+  const Labeled test = ClickbaitTestSlice(100);
+  EvaluateCall eval = Evaluate(server->stub(), "nb", 0, "holdout", test);
+  ASSERT_TRUE(eval.status.ok()) << Describe(eval.status);
+  EXPECT_GT(eval.response.metrics().accuracy(), 0.8) << "of 200 held-out headlines";
+
+  grpc::ClientContext context;
+  v1::ModelStatisticsRequest request;
+  request.set_model("nb");
+  v1::ModelStatisticsResponse statistics;
+  ASSERT_TRUE(server->stub().ModelStatistics(&context, request, &statistics).ok());
+  ASSERT_EQ(statistics.versions_size(), 1);
+  EXPECT_EQ(statistics.versions(0).execution(), "naive Bayes, int8 weights (a scale per class)");
 }
 
 }  // namespace
