@@ -10,6 +10,11 @@
 // (Two guards on different threads that end out of order leave the default at the wider count:
 // threads that start afterwards then split their kernels across the cores, which costs a little
 // throughput and nothing else.)
+//
+// The cost of widening: OpenMP waits at the end of every kernel for all of its threads, so when
+// another process keeps one of the cores busy, the widened loop waits on a preempted thread. With
+// a sanitizer build running beside it, pretraining fell to 29 sequences/s on two threads against
+// 89 on one (160 on two alone). A server that trains while it serves heavily pays this too.
 #pragma once
 
 namespace textclf::torch_support {
