@@ -40,6 +40,7 @@ struct Options {
   int max_length = 128;
   int epochs = 1;
   double pretrain_seconds = 0;    // > 0: time budget of each pretraining
+  int vocab_size = 0;             // > 0: a WordPiece vocabulary of this size learned from the texts
   size_t pretrain_texts = 0;      // 0: all the data set's texts
   double learning_rate = 5e-4;
   size_t documents = 0;           // 0: all test documents (stratified sample otherwise)
@@ -130,7 +131,13 @@ absl::StatusOr<nlohmann::ordered_json> Pretrain(const std::vector<std::string>& 
   c->set_epochs(o.epochs);
   c->set_max_seconds(o.pretrain_seconds);
   c->set_learning_rate(o.learning_rate);
-  c->set_vocab_file((std::filesystem::path(o.data_dir) / "vocab" / "bert-base-uncased-vocab.txt").string());
+  // bert-base's 30,522 words, unless a vocabulary is to be learned (the server's default without
+  // a vocab_file). A flag, since a JSON merge cannot clear vocab_file: proto3 skips empty strings.
+  if (o.vocab_size > 0) {
+    c->set_vocab_size(o.vocab_size);
+  } else {
+    c->set_vocab_file((std::filesystem::path(o.data_dir) / "vocab" / "bert-base-uncased-vocab.txt").string());
+  }
   if (absl::Status s = MergeFromJson(o.encoder_config, c, "--encoder-config"); !s.ok()) return s;
   TrainingSet data;
   data.texts = texts;
@@ -458,6 +465,8 @@ int main(int argc, char** argv) {
   app.add_option("--max-length", o.max_length, "pretraining sequence length")->capture_default_str();
   app.add_option("--epochs", o.epochs, "pretraining epochs")->capture_default_str();
   app.add_option("--pretrain-seconds", o.pretrain_seconds, "time budget of each pretraining (0: none)");
+  app.add_option("--vocab-size", o.vocab_size,
+                 "learn a WordPiece vocabulary of this many words from the texts instead of bert-base's 30,522");
   app.add_option("--pretrain-texts", o.pretrain_texts, "pretrain on a sample of this many texts (0: all)");
   app.add_option("--learning-rate", o.learning_rate, "pretraining peak learning rate")->capture_default_str();
   app.add_option("--documents", o.documents, "X-Class on a stratified sample of this many test documents (0: all)");

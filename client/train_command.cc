@@ -1,4 +1,5 @@
 // textclf train: streams a labelled CSV to the server and follows the training job.
+#include <cctype>
 #include <iostream>
 #include <memory>
 #include <random>
@@ -12,6 +13,7 @@
 #include "core/common/files.h"
 #include "core/common/proto_json.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/numbers.h"
 #include "core/data/idx_examples.h"
 #include "core/data/labeled_csv.h"
 #include "core/model/family_names.h"
@@ -35,6 +37,9 @@ struct TrainOptions {
   std::string eval_dataset = "eval";
   std::string config;  // JSON text or @file
   std::vector<std::string> class_names;
+  // ENSEMBLE: members as NAME or NAME:VERSION, and how their probabilities are combined.
+  std::vector<std::string> members;
+  std::string combination;
   int batch_size = 1000;
   bool no_load = false;
   bool json = false;
@@ -70,6 +75,48 @@ void SendExamples(grpc::ClientReaderWriter<v1::TrainRequest, v1::TrainResponse>*
   }
 }
 
+// "zest_news:3" -> {zest_news, 3}; "zest_news" -> {zest_news, 0}, the latest (pinned by the server).
+absl::StatusOr<v1::ModelReference> ParseMember(const std::string& text) {
+  v1::ModelReference ref;
+  const size_t colon = text.rfind(':');
+  ref.set_name(text.substr(0, colon));
+  if (colon != std::string::npos) {
+    int64_t version = 0;
+    if (!absl::SimpleAtoi(text.substr(colon + 1), &version) || version <= 0) {
+      return absl::InvalidArgumentError("--member " + text + ": the version after ':' must be a positive number");
+    }
+    ref.set_version(version);
+  }
+  if (ref.name().empty()) return absl::InvalidArgumentError("--member " + text + ": give NAME or NAME:VERSION");
+  return ref;
+}
+
+// --member and --combination into the config's ensemble part (after --config, which they extend).
+absl::Status AddEnsembleOptions(const TrainOptions& o, v1::TrainStart* start) {
+  if (start->family() != v1::ENSEMBLE) {
+    if (!o.members.empty() || !o.combination.empty()) {
+      return absl::InvalidArgumentError("--member and --combination are for --family ensemble");
+    }
+    return absl::OkStatus();
+  }
+  v1::EnsembleConfig* config = start->mutable_config()->mutable_ensemble();
+  for (const std::string& m : o.members) {
+    auto ref = ParseMember(m);
+    if (!ref.ok()) return ref.status();
+    *config->add_members() = *ref;
+  }
+  if (!o.combination.empty()) {
+    v1::EnsembleConfig::Combination combination;
+    std::string upper = o.combination;
+    for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    if (!v1::EnsembleConfig::Combination_Parse(upper, &combination) || combination == v1::EnsembleConfig::COMBINATION_AUTO) {
+      return absl::InvalidArgumentError("--combination must be average, weighted or stacking");
+    }
+    config->set_combination(combination);
+  }
+  return absl::OkStatus();
+}
+
 int RunTrain(const TrainOptions& o) {
   auto family = ParseFamily(o.family);
   if (!family.ok()) return ReportInputError(std::string(family.status().message()));
@@ -90,8 +137,14 @@ int RunTrain(const TrainOptions& o) {
       return ReportInputError(std::string(s.message()));
     }
   }
+  if (auto s = AddEnsembleOptions(o, &start); !s.ok()) return ReportInputError(std::string(s.message()));
+  // An ensemble trains nothing: --csv, when given, is its CALIBRATION split (for weighted and
+  // stacking), texts its members did not train on.
+  const bool ensemble = *family == v1::ENSEMBLE;
   Examples data, eval_data;
-  if (!o.idx_images.empty()) {
+  if (ensemble && o.csv.empty()) {
+    // Members only: an averaged ensemble needs no examples.
+  } else if (!o.idx_images.empty()) {
     auto read = textclf::data::ReadIdxExamples(o.idx_images, o.idx_labels, 0, o.idx_limit, o.class_names);
     if (!read.ok()) return ReportInputError(std::string(read.status().message()));
     data.images = std::move(*read);
@@ -133,7 +186,8 @@ int RunTrain(const TrainOptions& o) {
   size_t sent = 0;
   const size_t total = data.size() + eval_data.size();
   if (stream->Write(first)) {
-    SendExamples(stream.get(), data, train_rows, v1::TRAIN, o.batch_size, &bar, &sent, total);
+    SendExamples(stream.get(), data, train_rows, ensemble ? v1::CALIBRATION : v1::TRAIN, o.batch_size, &bar, &sent,
+                 total);
     SendExamples(stream.get(), data, eval_rows, v1::EVAL, o.batch_size, &bar, &sent, total);
     std::vector<size_t> all(eval_data.size());
     for (size_t i = 0; i < all.size(); ++i) all[i] = i;
@@ -183,7 +237,11 @@ void AddTrainCommand(CLI::App& app, int* exit_code) {
   CLI::App* cmd = app.add_subcommand("train", "train a new model version from a labelled CSV");
   AddConnectionFlags(cmd, &o->connection, "seconds the upload and the training job may take, past which the job is cancelled (0: no deadline)");
   cmd->add_option("--name", o->name, "model name")->required();
-  cmd->add_option("--family", o->family, "zest, xclass, text_cnn, image_cnn, encoder_mlm or linear")->capture_default_str();
+  cmd->add_option("--family", o->family, "zest, xclass, text_cnn, image_cnn, encoder_mlm, linear or ensemble")->capture_default_str();
+  cmd->add_option("--member", o->members,
+                  "ensemble: a member model as NAME or NAME:VERSION (latest when no version); repeat for each");
+  cmd->add_option("--combination", o->combination,
+                  "ensemble: average (default), weighted or stacking; the last two fit on --csv as a calibration split");
   cmd->add_option("--csv", o->csv, "training data (CSV with a header)");
   cmd->add_option("--text-column", o->text_columns, "text column; repeat to join several with a space");
   cmd->add_option("--label-column", o->label_column, "label column (not for xclass / encoder_mlm)");

@@ -2,6 +2,7 @@
 
 #include "core/cnn/cnn_family.h"
 #include "core/encoder/encoder_family.h"
+#include "core/ensemble/ensemble_family.h"
 #include "core/linear/linear_family.h"
 #include "core/xclass/xclass_family.h"
 #include "core/zest/zest_family.h"
@@ -16,6 +17,7 @@ const FamilyTable& BuiltInFamilies() {
       cnn::ImageCnnFamily(),
       encoder::EncoderMlmFamily(),
       linear::LinearFamily(),
+      ensemble::EnsembleFamily(),
   });
   return table;
 }

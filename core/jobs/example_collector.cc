@@ -130,16 +130,20 @@ absl::Status ExampleCollector::Add(const v1::ExampleBatch& batch) {
 absl::StatusOr<TrainingSet> ExampleCollector::Finish() {
   TrainingSet set;
   RETURN_IF_ERROR(declared_status_);
+  // A family that trains without TRAIN examples (an ensemble) takes its classes from any split.
+  const bool trains = Takes(v1::TRAIN) && rules_.train_examples_required;
   if (declared_.empty()) {
     std::set<std::string> seen;
-    for (const Raw& r : train_) {
-      if (!r.label.empty()) seen.insert(r.label);
+    for (const std::vector<Raw>* split : {&train_, &calibration_, &eval_}) {
+      if (split != &train_ && rules_.train_examples_required) continue;
+      for (const Raw& r : *split) {
+        if (!r.label.empty()) seen.insert(r.label);
+      }
     }
     set.classes.assign(seen.begin(), seen.end());
   } else {
     set.classes = declared_;
   }
-  const bool trains = Takes(v1::TRAIN);
   if (trains && train_.empty()) return absl::InvalidArgumentError("no training examples were sent");
   if (set.classes.empty() && !rules_.labels_required && rules_.classes_required) {
     return absl::InvalidArgumentError("name the classes (class_names): the examples carry no labels");

@@ -49,6 +49,19 @@ absl::StatusOr<v1::Manifest> Train(const FamilyDescriptor& family, TrainingRun& 
     ASSIGN_OR_RETURN(v1::Manifest manifest, repository.ReadManifest(name, version));
     return repository.ReadVerifiedFiles(manifest);
   };
+  registry::ModelManager& models = run.models;
+  ctx.load_model = [&models](std::string name, int64_t version) -> absl::StatusOr<LoadedVersion> {
+    if (version == 0) {
+      ASSIGN_OR_RETURN(std::vector<int64_t> versions, models.repository().ListVersions(name));
+      if (versions.empty()) return absl::NotFoundError(absl::StrCat("model ", name, " has no versions"));
+      version = versions.back();
+    }
+    if (auto loaded = models.Find(name, version); loaded.ok() || !absl::IsFailedPrecondition(loaded.status())) {
+      return loaded;
+    }
+    RETURN_IF_ERROR(models.Load(name, version).status());
+    return models.Find(name, version);
+  };
   Stopwatch watch;
   const auto started = google::protobuf::util::TimeUtil::GetCurrentTime();
   ASSIGN_OR_RETURN(v1::Manifest manifest, family.train(run.start, run.data, ctx));

@@ -15,6 +15,7 @@
 #include "absl/status/statusor.h"
 #include "core/model/model.h"
 #include "core/model/model_files.h"
+#include "core/model/model_observer.h"
 #include "core/model/training.h"
 #include "textclf/v1/model.pb.h"
 #include "textclf/v1/inputs.pb.h"
@@ -26,6 +27,9 @@ struct ExampleRules {
   bool tensors = false;          // examples carry tensors (images), not texts
   bool labels_required = true;   // false: unlabeled examples are welcome (label -1)
   bool classes_required = true;  // false: no class names either (an encoder has no classes)
+  // false: a Train call may send no TRAIN examples (an ensemble needs at most a CALIBRATION split);
+  // the classes are then the labels seen in any split.
+  bool train_examples_required = true;
 };
 
 // How a family's versions are served unless their config or the server's overrides say otherwise.
@@ -35,6 +39,8 @@ struct ServingDefaults {
   bool prefers_gpu = false;
   int max_batch_size = 256;
   int64_t max_queue_delay_us = 0;
+  // CPU instances (threads taking batches) unless an instance group says otherwise.
+  int cpu_instances = 1;
 };
 
 // Validated inputs of a source model with class-index labels, for post-training quantization.
@@ -74,6 +80,13 @@ struct FamilyDescriptor {
   ServingDefaults serving;
 
   absl::StatusOr<std::unique_ptr<Model>> (*load)(v1::Manifest manifest, const ModelFiles& files) = nullptr;
+  // Families whose versions serve through other loaded versions (ENSEMBLE); null for the rest.
+  // `dependencies` names them from a manifest, each pinned to a version; the registry loads them
+  // first, keeps them loaded while this version is, refuses to unload or delete them meanwhile,
+  // and hands them to `load_with_dependencies` (instead of `load`) in the same order.
+  std::vector<v1::ModelReference> (*dependencies)(const v1::Manifest& manifest) = nullptr;
+  absl::StatusOr<std::unique_ptr<Model>> (*load_with_dependencies)(v1::Manifest manifest,
+                                                                   std::vector<LoadedVersion> dependencies) = nullptr;
   absl::StatusOr<v1::Manifest> (*train)(const v1::TrainStart& start, const TrainingSet& data,
                                         TrainContext& ctx) = nullptr;
   // Null for families that cannot be quantized. `start` is resolved (ResolveQuantizeStart).

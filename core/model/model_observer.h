@@ -22,6 +22,12 @@ class VersionScheduler {
   // batching and the metrics of Classify. The inputs must outlive the call.
   virtual absl::Status Score(std::span<const ModelInput> inputs, v1::Priority priority,
                              std::function<bool()> is_cancelled, ScoreMatrix* out) = 0;
+  // Queues `inputs` and returns at once; `done` is called once, on a runtime thread, with the
+  // status and (when OK) the scores. How an ensemble fans one batch out to all its members at
+  // the same time. The inputs must outlive `done`. An error returned here (a full queue, a version
+  // being unloaded) means `done` is never called.
+  using ScoredFn = std::function<void(const absl::Status& status, ScoreMatrix& scores)>;
+  virtual absl::Status Submit(std::span<const ModelInput> inputs, v1::Priority priority, ScoredFn done) = 0;
 };
 
 // A loaded version as a request finds it. Holding it keeps the model and its scheduler alive
@@ -36,6 +42,15 @@ struct LoadedVersion {
                      ScoreMatrix* out, const Device& fallback = Device{}) const {
     if (scheduler != nullptr) return scheduler->Score(inputs, priority, std::move(is_cancelled), out);
     return model->Run(inputs, fallback, out);
+  }
+  // Submit through the scheduler; without one the model runs at once on the calling thread.
+  absl::Status Submit(std::span<const ModelInput> inputs, v1::Priority priority, VersionScheduler::ScoredFn done,
+                      const Device& fallback = Device{}) const {
+    if (scheduler != nullptr) return scheduler->Submit(inputs, priority, std::move(done));
+    ScoreMatrix out;
+    absl::Status status = model->Run(inputs, fallback, &out);
+    done(status, out);
+    return absl::OkStatus();
   }
 };
 

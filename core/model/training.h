@@ -11,6 +11,7 @@
 #include "absl/status/statusor.h"
 #include "core/common/cancellation.h"
 #include "core/model/model_files.h"
+#include "core/model/model_observer.h"
 #include "textclf/v1/model.pb.h"
 #include "textclf/v1/inputs.pb.h"
 
@@ -48,6 +49,10 @@ struct TrainContext {
   // The verified files of another published model version (0: the latest), for trainers that
   // build on one (X-Class reads its encoder); null where no registry is at hand.
   std::function<absl::StatusOr<ModelFiles>(std::string name, int64_t version)> read_model_files;
+  // A published version (0: the latest on disk) loaded for serving, loading it first if it was
+  // not, with its scheduler: for trainers that score with other models (an ensemble's members).
+  // Null where no registry is at hand.
+  std::function<absl::StatusOr<LoadedVersion>(std::string name, int64_t version)> load_model;
 };
 
 }  // namespace textclf

@@ -65,24 +65,35 @@ size_t ModelManager::model_lock_count() const {
   return model_mus_.size();
 }
 
-std::vector<int64_t> ModelManager::WantedVersions(const std::vector<int64_t>& on_disk) const {
+std::vector<int64_t> ModelManager::WantedVersions(std::string_view name, const std::vector<int64_t>& on_disk) const {
+  std::vector<int64_t> wanted;
   switch (policy_.policy_case()) {
     case v1::VersionPolicy::kAll:
-      return on_disk;
+      wanted = on_disk;
+      break;
     case v1::VersionPolicy::kSpecific: {
-      std::vector<int64_t> wanted;
       for (int64_t v : on_disk) {
         const auto& list = policy_.specific().versions();
         if (std::find(list.begin(), list.end(), v) != list.end()) wanted.push_back(v);
       }
-      return wanted;
+      break;
     }
     default: {
       const size_t n = policy_.latest() > 0 ? static_cast<size_t>(policy_.latest()) : 1;
       const size_t keep = std::min(n, on_disk.size());
-      return std::vector<int64_t>(on_disk.end() - keep, on_disk.end());
+      wanted.assign(on_disk.end() - keep, on_disk.end());
     }
   }
+  // An ensemble's members stay, whatever the policy says, while the ensemble is loaded.
+  std::shared_lock lock(mu_);
+  for (int64_t v : on_disk) {
+    if (dependents_.count(VersionKey(std::string(name), v)) > 0 &&
+        std::find(wanted.begin(), wanted.end(), v) == wanted.end()) {
+      wanted.push_back(v);
+    }
+  }
+  std::sort(wanted.begin(), wanted.end());
+  return wanted;
 }
 
 absl::StatusOr<std::shared_ptr<const Model>> ModelManager::LoadDetached(std::string_view name,
@@ -90,9 +101,86 @@ absl::StatusOr<std::shared_ptr<const Model>> ModelManager::LoadDetached(std::str
   RETURN_IF_ERROR(ValidateModelName(name));
   ASSIGN_OR_RETURN(v1::Manifest manifest, repository_->ReadManifest(name, version));
   ASSIGN_OR_RETURN(const FamilyDescriptor* family, families_->Find(manifest.family()));
+  if (family->dependencies != nullptr) {
+    // An ensemble serves through its members as they are loaded here (LoadDependencies loads them).
+    std::vector<LoadedVersion> dependencies;
+    for (const v1::ModelReference& ref : family->dependencies(manifest)) {
+      auto found = ref.version() > 0 ? Find(ref.name(), ref.version())
+                                     : absl::InvalidArgumentError("the manifest names no version of it");
+      if (!found.ok()) {
+        return absl::Status(found.status().code(),
+                            absl::StrCat("model \"", std::string(name), "\" version ", manifest.version(),
+                                         " serves through version ", ref.version(), " of model \"", ref.name(),
+                                         "\": ", found.status().message()));
+      }
+      dependencies.push_back(*std::move(found));
+    }
+    ASSIGN_OR_RETURN(std::unique_ptr<Model> model,
+                     family->load_with_dependencies(std::move(manifest), std::move(dependencies)));
+    return std::shared_ptr<const Model>(std::move(model));
+  }
   ASSIGN_OR_RETURN(ModelFiles files, repository_->ReadVerifiedFiles(manifest));
   ASSIGN_OR_RETURN(std::unique_ptr<Model> model, family->load(std::move(manifest), files));
   return std::shared_ptr<const Model>(std::move(model));
+}
+
+absl::StatusOr<std::vector<v1::ModelReference>> ModelManager::LoadDependencies(std::string_view name,
+                                                                               int64_t version) {
+  ASSIGN_OR_RETURN(v1::Manifest manifest, repository_->ReadManifest(name, version));
+  ASSIGN_OR_RETURN(const FamilyDescriptor* family, families_->Find(manifest.family()));
+  if (family->dependencies == nullptr) return std::vector<v1::ModelReference>{};
+  std::vector<v1::ModelReference> refs = family->dependencies(manifest);
+  for (const v1::ModelReference& ref : refs) {
+    const std::string what = absl::StrCat("model \"", std::string(name), "\" version ", version,
+                                          " serves through version ", ref.version(), " of model \"", ref.name(), "\"");
+    RETURN_IF_ERROR(ValidateModelName(ref.name()));
+    if (ref.version() <= 0) return absl::InvalidArgumentError(absl::StrCat(what, ", which is no version"));
+    // Locks are taken ensemble first, member second; a member that is itself an ensemble (or the
+    // model itself) could close a cycle of locks, so none is one.
+    if (ref.name() == name) return absl::InvalidArgumentError(absl::StrCat(what, ": itself"));
+    auto member = repository_->ReadManifest(ref.name(), ref.version());
+    if (!member.ok()) return absl::Status(member.status().code(), absl::StrCat(what, ": ", member.status().message()));
+    ASSIGN_OR_RETURN(const FamilyDescriptor* member_family, families_->Find(member->family()));
+    if (member_family->dependencies != nullptr) {
+      return absl::InvalidArgumentError(absl::StrCat(what, ", which is itself an ensemble"));
+    }
+    ModelLock member_lock(*this, ref.name());
+    if (absl::Status s = LoadVersion(ref.name(), ref.version()); !s.ok()) {
+      return absl::Status(s.code(), absl::StrCat(what, ", which failed to load: ", s.message()));
+    }
+  }
+  return refs;
+}
+
+absl::Status ModelManager::CheckUnused(std::string_view name, int64_t version, bool on_disk) const {
+  auto refused = [&](const std::string& ensemble, int64_t ensemble_version, const char* how) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "version ", version, " of model \"", std::string(name), "\" is a member of ensemble \"", ensemble,
+        "\" version ", ensemble_version, how, "; delete that ensemble version first"));
+  };
+  {
+    std::shared_lock lock(mu_);
+    if (auto it = dependents_.find(VersionKey(std::string(name), version)); it != dependents_.end() && !it->second.empty()) {
+      return refused(it->second.front().first, it->second.front().second, ", which is loaded");
+    }
+  }
+  if (!on_disk) return absl::OkStatus();
+  // Unloaded ensembles count too: deleting their member would leave them unable to load.
+  ASSIGN_OR_RETURN(std::vector<std::string> models, repository_->ListModels());
+  for (const std::string& model : models) {
+    auto versions = repository_->ListVersions(model);
+    if (!versions.ok()) continue;  // deleted meanwhile
+    for (int64_t v : *versions) {
+      auto manifest = repository_->ReadManifest(model, v);
+      if (!manifest.ok()) continue;  // unreadable: it cannot load either way
+      auto family = families_->Find(manifest->family());
+      if (!family.ok() || (*family)->dependencies == nullptr) continue;
+      for (const v1::ModelReference& ref : (*family)->dependencies(*manifest)) {
+        if (ref.name() == name && ref.version() == version) return refused(model, v, "");
+      }
+    }
+  }
+  return absl::OkStatus();
 }
 
 absl::Status ModelManager::LoadVersion(std::string_view name, int64_t version) {
@@ -103,7 +191,9 @@ absl::Status ModelManager::LoadVersion(std::string_view name, int64_t version) {
     slot.state = v1::LOADING;
   }
   Stopwatch watch;
-  auto model = LoadDetached(name, version);
+  auto dependencies = LoadDependencies(name, version);
+  auto model = dependencies.ok() ? LoadDetached(name, version)
+                                 : absl::StatusOr<std::shared_ptr<const Model>>(dependencies.status());
   std::shared_ptr<VersionScheduler> scheduler;
   if (model.ok() && observer_ != nullptr) {
     auto made = observer_->OnLoaded(*model, watch.seconds());
@@ -124,6 +214,9 @@ absl::Status ModelManager::LoadVersion(std::string_view name, int64_t version) {
   }
   slot.state = v1::LOADED;
   slot.message.clear();
+  for (const v1::ModelReference& ref : *dependencies) {
+    dependents_[VersionKey(ref.name(), ref.version())].push_back(VersionKey(std::string(name), version));
+  }
   slot.model = std::move(*model);
   slot.scheduler = std::move(scheduler);
   return absl::OkStatus();
@@ -132,6 +225,7 @@ absl::Status ModelManager::LoadVersion(std::string_view name, int64_t version) {
 void ModelManager::UnloadVersion(std::string_view name, int64_t version) {
   std::shared_ptr<const Model> unloaded;
   std::shared_ptr<VersionScheduler> scheduler;  // drains (outside the lock) when the last holder lets go
+  std::vector<std::string> released;               // members no loaded ensemble holds any more
   {
     std::unique_lock lock(mu_);
     auto it = slots_.find(name);
@@ -142,9 +236,21 @@ void ModelManager::UnloadVersion(std::string_view name, int64_t version) {
       it->second.erase(v);  // requests still running keep their shared_ptr
     }
     if (it->second.empty()) slots_.erase(it);
+    // An ensemble lets go of its members.
+    const VersionKey self(std::string(name), version);
+    for (auto d = dependents_.begin(); d != dependents_.end();) {
+      auto& holders = d->second;
+      if (std::find(holders.begin(), holders.end(), self) != holders.end()) {
+        holders.erase(std::remove(holders.begin(), holders.end(), self), holders.end());
+        if (holders.empty()) released.push_back(d->first.first);
+      }
+      d = holders.empty() ? dependents_.erase(d) : std::next(d);
+    }
   }
   if (unloaded != nullptr && observer_ != nullptr) observer_->OnUnloaded(unloaded);
   scheduler.reset();
+  // Members the policy does not name go now. Their locks come after this model's, as in loading.
+  for (const std::string& member : released) (void)ApplyPolicy(member);
 }
 
 absl::Status ModelManager::ApplyPolicy(std::string_view name) {
@@ -155,7 +261,7 @@ absl::Status ModelManager::ApplyPolicy(std::string_view name) {
   // to keep: everything loaded goes, and the caller still hears NOT_FOUND.
   if (!listed.ok() && !absl::IsNotFound(listed.status())) return listed.status();
   const std::vector<int64_t> on_disk = listed.ok() ? *listed : std::vector<int64_t>{};
-  std::vector<int64_t> wanted = WantedVersions(on_disk);
+  std::vector<int64_t> wanted = WantedVersions(name, on_disk);
   absl::Status first_error = listed.status();
   // New versions load before old ones go, so the model never has no version serving.
   for (int64_t v : wanted) {
@@ -276,6 +382,7 @@ absl::StatusOr<v1::ModelInfo> ModelManager::Unload(std::string_view name, int64_
     } else {
       targets.push_back(version);
     }
+    for (int64_t v : targets) RETURN_IF_ERROR(CheckUnused(name, v, /*on_disk=*/false));
     for (int64_t v : targets) UnloadVersion(name, v);
   }
   return Describe(name);
@@ -293,13 +400,15 @@ absl::StatusOr<std::vector<int64_t>> ModelManager::Delete(std::string_view name,
   } else {
     return absl::NotFoundError(absl::StrCat("model \"", std::string(name), "\" has no version ", version));
   }
+  // Checked for every version before any goes: a refused delete changes nothing.
+  for (int64_t v : targets) RETURN_IF_ERROR(CheckUnused(name, v, /*on_disk=*/true));
   // The versions that will serve afterwards load first, so that deleting the serving version
   // (or taking back a just-published one) never leaves the model without one.
   std::vector<int64_t> remaining;
   for (int64_t v : on_disk) {
     if (std::find(targets.begin(), targets.end(), v) == targets.end()) remaining.push_back(v);
   }
-  for (int64_t v : WantedVersions(remaining)) (void)LoadVersion(name, v);  // failures show as FAILED
+  for (int64_t v : WantedVersions(name, remaining)) (void)LoadVersion(name, v);  // failures show as FAILED
   std::vector<int64_t> deleted;
   for (int64_t v : targets) {
     UnloadVersion(name, v);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <map>
+#include <utility>
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
@@ -45,9 +46,11 @@ class ModelManager {
 
   // Loads a version (0: the latest on disk) in addition to what is loaded.
   absl::StatusOr<v1::ModelInfo> Load(std::string_view name, int64_t version);
-  // Unloads a version (0: every version).
+  // Unloads a version (0: every version). FAILED_PRECONDITION, naming the ensemble, while a loaded
+  // ensemble serves through it.
   absl::StatusOr<v1::ModelInfo> Unload(std::string_view name, int64_t version);
   // Unloads and deletes a version from disk (0: every version); returns the deleted versions.
+  // FAILED_PRECONDITION, naming the ensemble, while any published ensemble version names it.
   absl::StatusOr<std::vector<int64_t>> Delete(std::string_view name, int64_t version);
 
   // A model read from disk without registering it as loaded.
@@ -82,9 +85,16 @@ class ModelManager {
     std::shared_ptr<VersionScheduler> scheduler;
   };
 
-  std::vector<int64_t> WantedVersions(const std::vector<int64_t>& on_disk) const;
+  // The versions the policy names, and those a loaded ensemble holds.
+  std::vector<int64_t> WantedVersions(std::string_view name, const std::vector<int64_t>& on_disk) const;
   absl::Status LoadVersion(std::string_view name, int64_t version);
+  // Loads the versions a version of a family with dependencies (ENSEMBLE) serves through, and
+  // returns them; none for other families. Called with `name`'s lock held; takes theirs.
+  absl::StatusOr<std::vector<v1::ModelReference>> LoadDependencies(std::string_view name, int64_t version);
   void UnloadVersion(std::string_view name, int64_t version);
+  // FAILED_PRECONDITION naming an ensemble version that uses (name, version): one loaded, or, with
+  // `on_disk`, any published one.
+  absl::Status CheckUnused(std::string_view name, int64_t version, bool on_disk) const;
   class ModelLock;  // holds the lock of one model's entry in model_mus_
 
   Repository* repository_;
@@ -93,6 +103,10 @@ class ModelManager {
   ModelObserver* observer_;
   mutable std::shared_mutex mu_;  // guards slots_
   std::map<std::string, std::map<int64_t, Slot>, std::less<>> slots_;
+  // A loaded ensemble's members: (member, version) -> the ensemble versions holding it. Guarded
+  // by mu_. A member listed here stays loaded whatever the policy says.
+  using VersionKey = std::pair<std::string, int64_t>;
+  std::map<VersionKey, std::vector<VersionKey>> dependents_;
   struct ModelMutex {
     std::mutex mu;
     int users = 0;  // holders and waiters; the entry goes when the last one leaves

@@ -78,7 +78,7 @@ std::vector<Device> ResolveInstances(const ServingDefaults& defaults, const std:
     if (defaults.prefers_gpu && cuda_devices > 0) {
       add_gpus(v1::InstanceGroup());
     } else {
-      add_cpu(1);
+      add_cpu(defaults.cpu_instances);
     }
   }
   return devices;

@@ -57,6 +57,14 @@ absl::Status DynamicBatcher::Score(std::span<const ModelInput> inputs, v1::Prior
   return request->status;
 }
 
+absl::Status DynamicBatcher::Submit(std::span<const ModelInput> inputs, v1::Priority priority, ScoredFn done) {
+  auto request = std::make_shared<InferenceRequest>();
+  request->inputs.assign(inputs.begin(), inputs.end());
+  request->priority = priority;
+  request->on_done = [done = std::move(done)](InferenceRequest& r) { done(r.status, r.results); };
+  return Enqueue(std::move(request));
+}
+
 absl::Status DynamicBatcher::Enqueue(std::shared_ptr<InferenceRequest> request) {
   const size_t n = request->inputs.size();
   if (n == 0) return absl::InvalidArgumentError("the request has no inputs");

@@ -37,6 +37,7 @@ class DynamicBatcher final : public VersionScheduler {
   absl::Status Enqueue(std::shared_ptr<InferenceRequest> request);
   absl::Status Score(std::span<const ModelInput> inputs, v1::Priority priority, std::function<bool()> is_cancelled,
                      ScoreMatrix* out) override;
+  absl::Status Submit(std::span<const ModelInput> inputs, v1::Priority priority, ScoredFn done) override;
 
   const Model& model() const { return *model_; }
   const BatchingPolicy& policy() const { return policy_; }

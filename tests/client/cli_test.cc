@@ -103,6 +103,39 @@ TEST_F(CliTest, TrainWithAnEvalCsvPrintsTheResultAsJson) {
   EXPECT_TRUE(info.response.versions(0).metrics().contains("heldout"));
 }
 
+TEST_F(CliTest, TrainsAnEnsembleFromMembersAndACalibrationCsv) {
+  ASSERT_EQ(TrainCli("z", train_csv_).exit_code, 0);
+  CliResult lin = Run({"train", "--server", server_->address(), "--name", "lin", "--family", "linear", "--csv",
+                       train_csv_.string(), "--text-column", "headline", "--label-column", "label", "--config",
+                       R"({"linear": {"hashBits": 16}})", "--quiet"});
+  ASSERT_EQ(lin.exit_code, 0) << lin.err;
+  // The latest of "z", pinned to its number; "lin" named by version; --csv is the calibration split.
+  CliResult r = Run({"train", "--server", server_->address(), "--name", "ens", "--family", "ensemble", "--member", "z",
+                     "--member", "lin:1", "--combination", "weighted", "--csv", test_csv_.string(), "--text-column",
+                     "headline", "--label-column", "label", "--json", "--quiet"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto lines = JsonLines(r.out);
+  ASSERT_EQ(lines.size(), 1u) << r.out;
+  const nlohmann::json& config = lines[0]["model"]["versions"][0]["config"]["ensemble"];
+  EXPECT_EQ(config["members"][0]["name"], "z");
+  EXPECT_EQ(config["members"][0]["version"], "1");
+  EXPECT_EQ(config["combination"], "WEIGHTED");
+  auto info = GetModel(server_->stub(), "ens");
+  ASSERT_TRUE(info.status.ok()) << Describe(info.status);
+  EXPECT_EQ(info.response.versions(0).training().train_examples(), 0)
+      << "an ensemble trains nothing; the CSV went as calibration examples";
+  CliResult classify = Run({"classify", "--server", server_->address(), "--model", "ens", "--json", "some headline"});
+  EXPECT_EQ(classify.exit_code, 0) << classify.err;
+
+  CliResult bad = Run({"train", "--server", server_->address(), "--name", "ens", "--family", "ensemble", "--member",
+                       "z:latest", "--member", "lin", "--quiet"});
+  EXPECT_EQ(bad.exit_code, 2) << bad.err;
+  EXPECT_THAT(bad.err, HasSubstr("must be a positive number"));
+  CliResult stray = TrainCli("z", train_csv_, {"--member", "lin"});
+  EXPECT_EQ(stray.exit_code, 2) << stray.err;
+  EXPECT_THAT(stray.err, HasSubstr("--family ensemble"));
+}
+
 TEST_F(CliTest, ClassifyAnswersTextsGivenAsArguments) {
   TrainModel();
   const std::vector<std::string> texts = {"You Will Not Believe These Cute Animals", "Oil prices fall in Asia trading"};

@@ -52,6 +52,14 @@ TEST(Families, DescribeTheirExamplesServingAndQuantization) {
   EXPECT_EQ((*FindFamily(v1::ZEST))->serving.max_batch_size, 256);
   EXPECT_TRUE((*FindFamily(v1::IMAGE_CNN))->serving.prefers_gpu);
   EXPECT_EQ((*FindFamily(v1::TEXT_CNN))->serving.max_batch_size, 64);
+  // Only an ensemble is built on other versions, and only it trains without TRAIN examples.
+  for (const FamilyDescriptor* f : BuiltInFamilies().all()) {
+    const bool ensemble = f->id == v1::ENSEMBLE;
+    EXPECT_EQ(f->dependencies != nullptr, ensemble) << f->name;
+    EXPECT_EQ(f->load_with_dependencies != nullptr, ensemble) << f->name;
+    EXPECT_EQ(f->examples.train_examples_required, !ensemble) << f->name;
+  }
+  EXPECT_GT((*FindFamily(v1::ENSEMBLE))->serving.cpu_instances, 1) << "its instances only wait for the members";
 }
 
 TEST(JobMemory, DefaultConfigsFitTheDefaultBudget) {

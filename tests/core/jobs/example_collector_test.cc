@@ -56,6 +56,23 @@ TEST(ExampleCollector, EncodersTakeUnlabeledTextsWithoutClassNames) {
   EXPECT_NE(xclass.Finish().status().message().find("name the classes"), std::string_view::npos);
 }
 
+TEST(ExampleCollector, AnEnsembleTakesOnlyCalibrationExamplesAndClassesFromThem) {
+  const ExampleRules ensemble{.tensors = false, .labels_required = true, .classes_required = false,
+                              .train_examples_required = false};
+  ExampleCollector builder({}, {}, ensemble);
+  ASSERT_TRUE(builder.Add(Batch({{"a b", "z"}, {"c d", "y"}}, v1::CALIBRATION)).ok());
+  ASSERT_TRUE(builder.Add(Batch({{"e f", "x"}}, v1::EVAL)).ok());
+  auto set = builder.Finish();
+  ASSERT_TRUE(set.ok()) << set.status();
+  EXPECT_TRUE(set->texts.empty());
+  EXPECT_EQ(set->classes, (std::vector<std::string>{"x", "y", "z"}));
+  EXPECT_EQ(set->calibration_labels, (std::vector<int>{2, 1}));
+  EXPECT_EQ(set->eval_labels, (std::vector<int>{0}));
+  // Nothing at all is fine too (an averaged ensemble); a family that trains still needs examples.
+  EXPECT_TRUE(ExampleCollector({}, {}, ensemble).Finish().ok());
+  EXPECT_EQ(ExampleCollector({}, {}).Finish().status().message(), "no training examples were sent");
+}
+
 TEST(ExampleCollector, NamesTheExampleWithoutALabel) {
   ExampleCollector builder({}, {});
   absl::Status s = builder.Add(Batch({{"a", "x"}, {"b", ""}}));

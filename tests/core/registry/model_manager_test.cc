@@ -58,6 +58,9 @@ class CountingObserver final : public ModelObserver {
     absl::Status Score(std::span<const ModelInput>, v1::Priority, std::function<bool()>, ScoreMatrix*) override {
       return absl::UnimplementedError("not served");
     }
+    absl::Status Submit(std::span<const ModelInput>, v1::Priority, ScoredFn) override {
+      return absl::UnimplementedError("not served");
+    }
     std::atomic<int>* alive;
   };
   absl::StatusOr<std::shared_ptr<VersionScheduler>> OnLoaded(const std::shared_ptr<const Model>&, double) override {
