@@ -284,6 +284,41 @@ absl::StatusOr<Combination> FitCombination(v1::EnsembleConfig::Combination rule,
   return out;
 }
 
+absl::StatusOr<double> ChooseStackingL2(const MemberScores& scores, const CancellationToken* cancel) {
+  constexpr int kFolds = 3;
+  const double grid[] = {1e-4, 1e-3, 1e-2, 1e-1};
+  if (scores.rows() < static_cast<size_t>(kFolds)) return 1e-3;
+  auto subset = [&](int fold, bool held_out) {
+    MemberScores part;
+    part.members = scores.members;
+    part.classes = scores.classes;
+    part.probabilities.resize(scores.members);
+    for (size_t i = 0; i < scores.rows(); ++i) {
+      if ((static_cast<int>(i % kFolds) == fold) != held_out) continue;
+      part.labels.push_back(scores.labels[i]);
+      for (size_t m = 0; m < scores.members; ++m) {
+        const float* row = scores.probabilities[m].data() + i * scores.classes;
+        part.probabilities[m].insert(part.probabilities[m].end(), row, row + scores.classes);
+      }
+    }
+    return part;
+  };
+  double best_l2 = grid[0], best_loss = std::numeric_limits<double>::infinity();
+  for (double l2 : grid) {
+    double loss = 0;
+    for (int fold = 0; fold < kFolds; ++fold) {
+      const MemberScores train = subset(fold, false), held = subset(fold, true);
+      ASSIGN_OR_RETURN(Combination c, FitCombination(v1::EnsembleConfig::STACKING, train, l2, cancel));
+      loss += MeasureFit(held, -1, &c).log_loss * static_cast<double>(held.rows());
+    }
+    if (loss < best_loss) {
+      best_loss = loss;
+      best_l2 = l2;
+    }
+  }
+  return best_l2;
+}
+
 FitQuality MeasureFit(const MemberScores& scores, int member, const Combination* combination) {
   FitQuality q;
   const size_t n = scores.rows();

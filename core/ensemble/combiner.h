@@ -56,6 +56,11 @@ struct MemberScores {
 absl::StatusOr<Combination> FitCombination(v1::EnsembleConfig::Combination rule, const MemberScores& scores,
                                            double l2, const CancellationToken* cancel = nullptr);
 
+// STACKING's L2 penalty chosen among 1e-4, 1e-3, 1e-2 and 1e-1 by 3-fold cross-validation of
+// the log loss on `scores` (rows go to folds in turn): a stacker has members x classes + 1
+// coefficients per class, and calibration splits are small.
+absl::StatusOr<double> ChooseStackingL2(const MemberScores& scores, const CancellationToken* cancel = nullptr);
+
 // Mean log loss and accuracy of one member's rows (member >= 0) or of `combination` (member < 0)
 // on `scores`.
 struct FitQuality {

@@ -44,8 +44,9 @@ absl::StatusOr<std::unique_ptr<Model>> EnsembleModel::Load(v1::Manifest manifest
     return absl::InvalidArgumentError(absl::StrCat("manifest of ", manifest.name(), " version ", manifest.version(),
                                                    " has no ensemble state"));
   }
-  if (members.size() < 2 || members.size() != static_cast<size_t>(manifest.ensemble().resolved().members_size())) {
-    return absl::InvalidArgumentError(absl::StrCat("an ensemble needs at least two members; ", manifest.name(),
+  if (members.size() < 2 || members.size() > static_cast<size_t>(kMaxMembers) ||
+      members.size() != static_cast<size_t>(manifest.ensemble().resolved().members_size())) {
+    return absl::InvalidArgumentError(absl::StrCat("an ensemble has 2 to ", kMaxMembers, " members; ", manifest.name(),
                                                    " version ", manifest.version(), " has ", members.size()));
   }
   const std::vector<std::string> classes(manifest.classes().begin(), manifest.classes().end());

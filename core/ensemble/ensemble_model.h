@@ -16,6 +16,9 @@
 
 namespace textclf::ensemble {
 
+// At most this many members: every request costs each of them a batch slot.
+inline constexpr int kMaxMembers = 8;
+
 // The members' versions a manifest pins (FamilyDescriptor::dependencies).
 std::vector<v1::ModelReference> Members(const v1::Manifest& manifest);
 

@@ -13,7 +13,6 @@
 namespace textclf::ensemble {
 namespace {
 
-constexpr double kDefaultStackingL2 = 1e-3;
 // Inputs per request while scoring the calibration examples: small enough that interactive
 // requests to the members never wait long behind one.
 constexpr size_t kScoringChunk = 256;
@@ -49,7 +48,6 @@ absl::StatusOr<v1::EnsembleConfig> Resolve(const v1::TrainStart& start) {
   if (!std::isfinite(config.stacking_l2()) || config.stacking_l2() < 0) {
     return absl::InvalidArgumentError("ensemble.stacking_l2 must be finite and >= 0");
   }
-  if (config.stacking_l2() == 0) config.set_stacking_l2(kDefaultStackingL2);
   return config;
 }
 
@@ -160,6 +158,10 @@ absl::StatusOr<v1::Manifest> Train(const v1::TrainStart& start, const TrainingSe
   ASSIGN_OR_RETURN(MemberScores scores, ScoreWithMembers(members, class_of, texts, std::move(labels), classes.size(), ctx));
   ctx.progress("fit", 0.85, absl::StrCat("fitting the ", v1::EnsembleConfig::Combination_Name(config.combination()),
                                          " combination on ", scores.rows(), " examples"));
+  if (config.combination() == v1::EnsembleConfig::STACKING && config.stacking_l2() == 0) {
+    ASSIGN_OR_RETURN(const double l2, ChooseStackingL2(scores, ctx.cancel));
+    config.set_stacking_l2(l2);
+  }
   ASSIGN_OR_RETURN(Combination combination,
                    FitCombination(config.combination(), scores, config.stacking_l2(), ctx.cancel));
 

@@ -9,9 +9,6 @@
 
 namespace textclf::ensemble {
 
-// At most this many members: every request costs each of them a batch slot.
-inline constexpr int kMaxMembers = 8;
-
 absl::StatusOr<v1::Manifest> Train(const v1::TrainStart& start, const TrainingSet& data, TrainContext& ctx);
 
 }  // namespace textclf::ensemble

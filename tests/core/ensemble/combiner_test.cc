@@ -75,6 +75,24 @@ TEST(Combiner, StackingLearnsWhatAMeanCannot) {
   EXPECT_NEAR(p[0] / p[1], std::exp(scores[0] - scores[1]), 1e-3);
 }
 
+TEST(Combiner, CrossValidationPenalizesStackingOnlyWhereItOverfits) {
+  // A member that is always right: any penalty only holds the stacker back.
+  auto clean = ChooseStackingL2(OneGoodOneNoisy(300, 0.8f));
+  ASSERT_TRUE(clean.ok()) << clean.status();
+  EXPECT_EQ(*clean, 1e-4);
+  // Two members of pure noise and random labels, few rows: whatever is fitted is overfitting.
+  MemberScores noise = OneGoodOneNoisy(30, 0.5f, 3);
+  std::mt19937_64 rng(5);
+  for (auto& p : noise.probabilities[0]) p = std::uniform_real_distribution<float>(0.f, 1.f)(rng);
+  for (size_t i = 0; i < noise.rows(); ++i) {
+    noise.probabilities[0][2 * i + 1] = 1 - noise.probabilities[0][2 * i];
+    noise.labels[i] = static_cast<int>(rng() % 2);
+  }
+  auto noisy = ChooseStackingL2(noise);
+  ASSERT_TRUE(noisy.ok());
+  EXPECT_EQ(*noisy, 1e-1);
+}
+
 TEST(Combiner, FittingNeedsLabelledRowsAndSaneSizes) {
   MemberScores none = OneGoodOneNoisy(0, 0.8f);
   EXPECT_TRUE(FitCombination(v1::EnsembleConfig::AVERAGE, none, 0).ok());
