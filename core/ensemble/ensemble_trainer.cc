@@ -16,6 +16,9 @@ namespace {
 // Inputs per request while scoring the calibration examples: small enough that interactive
 // requests to the members never wait long behind one.
 constexpr size_t kScoringChunk = 256;
+// Every member's probabilities of every calibration example are held at once to fit on: at most
+// this many floats (256 MB), whatever the upload budget let through.
+constexpr size_t kMaxCalibrationScores = size_t{1} << 26;
 
 absl::StatusOr<v1::EnsembleConfig> Resolve(const v1::TrainStart& start) {
   v1::EnsembleConfig config = start.config().ensemble();
@@ -154,6 +157,13 @@ absl::StatusOr<v1::Manifest> Train(const v1::TrainStart& start, const TrainingSe
     return absl::InvalidArgumentError(absl::StrCat(
         v1::EnsembleConfig::Combination_Name(config.combination()), " fits on labelled examples: send at least ",
         2 * classes.size(), " in a CALIBRATION split (texts the members did not train on); ", texts.size(), " were sent"));
+  }
+  // members <= kMaxMembers and classes <= kMaxClasses, so the product cannot overflow.
+  const size_t per_example = members.size() * classes.size();
+  if (texts.size() > kMaxCalibrationScores / per_example) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "an ensemble of ", members.size(), " members over ", classes.size(), " classes fits on at most ",
+        kMaxCalibrationScores / per_example, " calibration examples; ", texts.size(), " were sent: send fewer"));
   }
   ASSIGN_OR_RETURN(MemberScores scores, ScoreWithMembers(members, class_of, texts, std::move(labels), classes.size(), ctx));
   ctx.progress("fit", 0.85, absl::StrCat("fitting the ", v1::EnsembleConfig::Combination_Name(config.combination()),
