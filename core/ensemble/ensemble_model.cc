@@ -98,21 +98,22 @@ absl::Status EnsembleModel::Run(std::span<const ModelInput> batch, const Device&
     if (!s.ok() && fan_in.status.ok()) fan_in.status = s;
     if (--fan_in.pending == 0) fan_in.cv.notify_all();
   };
+  // A member's error says which member failed.
+  auto named = [](const Model& member, const absl::Status& s) {
+    return s.ok() ? s
+                  : absl::Status(s.code(), absl::StrCat("member ", member.name(), " v", member.version(), ": ",
+                                                        s.message()));
+  };
   for (size_t m = 0; m < members_.size(); ++m) {
     const Model& member = *members_[m].model;
     absl::Status submitted = members_[m].Submit(
         batch, v1::INTERACTIVE,
-        [&parts, &finish, &member, m](const absl::Status& s, ScoreMatrix& scores) {
+        [&parts, &finish, named, &member, m](const absl::Status& s, ScoreMatrix& scores) {
           if (s.ok()) parts[m] = std::move(scores);
-          finish(s.ok() ? s
-                        : absl::Status(s.code(), absl::StrCat("member ", member.name(), " v", member.version(), ": ",
-                                                              s.message())));
+          finish(named(member, s));
         },
         device);
-    if (!submitted.ok()) {
-      finish(absl::Status(submitted.code(),
-                          absl::StrCat("member ", member.name(), " v", member.version(), ": ", submitted.message())));
-    }
+    if (!submitted.ok()) finish(named(member, submitted));
   }
   {
     std::unique_lock<std::mutex> lock(fan_in.mu);

@@ -13,9 +13,6 @@
 namespace textclf::ensemble {
 namespace {
 
-// Inputs per request while scoring the calibration examples: small enough that interactive
-// requests to the members never wait long behind one.
-constexpr size_t kScoringChunk = 256;
 // Every member's probabilities of every calibration example are held at once to fit on: at most
 // this many floats (256 MB), whatever the upload budget let through.
 constexpr size_t kMaxCalibrationScores = size_t{1} << 26;
@@ -107,8 +104,8 @@ absl::StatusOr<MemberScores> ScoreWithMembers(const std::vector<LoadedVersion>& 
   ScoreMatrix scores;
   for (size_t m = 0; m < members.size(); ++m) {
     const Model& model = *members[m].model;
-    for (size_t begin = 0; begin < inputs.size(); begin += kScoringChunk) {
-      const size_t n = std::min(kScoringChunk, inputs.size() - begin);
+    for (size_t begin = 0; begin < inputs.size(); begin += kBulkRequestInputs) {
+      const size_t n = std::min(kBulkRequestInputs, inputs.size() - begin);
       const std::span<const ModelInput> chunk(inputs.data() + begin, n);
       for (size_t i = 0; i < n; ++i) RETURN_IF_ERROR(model.ValidateInput(chunk[i]));
       absl::Status s = members[m].Score(

@@ -13,10 +13,6 @@ namespace textclf {
 
 namespace {
 
-// Inputs per request when the EVAL split goes through the version's queue: small enough that
-// interactive requests never wait long behind one.
-constexpr size_t kEvaluationChunk = 256;
-
 // What the stages of one training job share.
 struct TrainingRun {
   const v1::TrainStart& start;
@@ -32,6 +28,14 @@ struct TrainingRun {
   TrainingOutcome outcome;
 };
 
+// Version 0 names the latest version on disk.
+absl::StatusOr<int64_t> ResolveVersion(registry::Repository& repository, const std::string& name, int64_t version) {
+  if (version != 0) return version;
+  ASSIGN_OR_RETURN(std::vector<int64_t> versions, repository.ListVersions(name));
+  if (versions.empty()) return absl::NotFoundError(absl::StrCat("model ", name, " has no versions"));
+  return versions.back();
+}
+
 // The family's trainer writes into the staging folder; its manifest gets the job's facts.
 absl::StatusOr<v1::Manifest> Train(const FamilyDescriptor& family, TrainingRun& run) {
   registry::Repository& repository = run.models.repository();
@@ -41,21 +45,13 @@ absl::StatusOr<v1::Manifest> Train(const FamilyDescriptor& family, TrainingRun& 
   ctx.progress = run.progress;
   ctx.output_dir = run.staging;
   ctx.read_model_files = [&repository](std::string name, int64_t version) -> absl::StatusOr<ModelFiles> {
-    if (version == 0) {
-      ASSIGN_OR_RETURN(std::vector<int64_t> versions, repository.ListVersions(name));
-      if (versions.empty()) return absl::NotFoundError(absl::StrCat("model ", name, " has no versions"));
-      version = versions.back();
-    }
+    ASSIGN_OR_RETURN(version, ResolveVersion(repository, name, version));
     ASSIGN_OR_RETURN(v1::Manifest manifest, repository.ReadManifest(name, version));
     return repository.ReadVerifiedFiles(manifest);
   };
   registry::ModelManager& models = run.models;
   ctx.load_model = [&models](std::string name, int64_t version) -> absl::StatusOr<LoadedVersion> {
-    if (version == 0) {
-      ASSIGN_OR_RETURN(std::vector<int64_t> versions, models.repository().ListVersions(name));
-      if (versions.empty()) return absl::NotFoundError(absl::StrCat("model ", name, " has no versions"));
-      version = versions.back();
-    }
+    ASSIGN_OR_RETURN(version, ResolveVersion(models.repository(), name, version));
     if (auto loaded = models.Find(name, version); loaded.ok() || !absl::IsFailedPrecondition(loaded.status())) {
       return loaded;
     }
@@ -117,7 +113,7 @@ absl::Status Evaluate(TrainingRun& run) {
     return s;
   };
   RETURN_IF_ERROR(eval::AddPredictions(model, std::span<const ModelInput>(inputs), run.data.eval_labels, score,
-                                       kEvaluationChunk, &metrics));
+                                       kBulkRequestInputs, &metrics));
   v1::EvalMetrics m = metrics.Finish();
   m.set_seconds(eval_watch.seconds());
   m.set_examples_per_s(m.seconds() > 0 ? m.examples() / m.seconds() : 0);

@@ -30,6 +30,11 @@ class VersionScheduler {
   virtual absl::Status Submit(std::span<const ModelInput> inputs, v1::Priority priority, ScoredFn done) = 0;
 };
 
+// Inputs per request when a job (evaluation after training, an ensemble's calibration) sends
+// a whole split through a version's queue as BULK work: small enough that interactive requests
+// never wait long behind one.
+inline constexpr size_t kBulkRequestInputs = 256;
+
 // A loaded version as a request finds it. Holding it keeps the model and its scheduler alive
 // (queued requests finish) even if the version is unloaded meanwhile.
 struct LoadedVersion {

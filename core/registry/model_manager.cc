@@ -100,6 +100,11 @@ absl::StatusOr<std::shared_ptr<const Model>> ModelManager::LoadDetached(std::str
                                                                         int64_t version) const {
   RETURN_IF_ERROR(ValidateModelName(name));
   ASSIGN_OR_RETURN(v1::Manifest manifest, repository_->ReadManifest(name, version));
+  return LoadFromManifest(name, std::move(manifest));
+}
+
+absl::StatusOr<std::shared_ptr<const Model>> ModelManager::LoadFromManifest(std::string_view name,
+                                                                            v1::Manifest manifest) const {
   ASSIGN_OR_RETURN(const FamilyDescriptor* family, families_->Find(manifest.family()));
   if (family->dependencies != nullptr) {
     // An ensemble serves through its members as they are loaded here (LoadDependencies loads them).
@@ -125,8 +130,8 @@ absl::StatusOr<std::shared_ptr<const Model>> ModelManager::LoadDetached(std::str
 }
 
 absl::StatusOr<std::vector<v1::ModelReference>> ModelManager::LoadDependencies(std::string_view name,
-                                                                               int64_t version) {
-  ASSIGN_OR_RETURN(v1::Manifest manifest, repository_->ReadManifest(name, version));
+                                                                               const v1::Manifest& manifest) {
+  const int64_t version = manifest.version();
   ASSIGN_OR_RETURN(const FamilyDescriptor* family, families_->Find(manifest.family()));
   if (family->dependencies == nullptr) return std::vector<v1::ModelReference>{};
   std::vector<v1::ModelReference> refs = family->dependencies(manifest);
@@ -191,8 +196,11 @@ absl::Status ModelManager::LoadVersion(std::string_view name, int64_t version) {
     slot.state = v1::LOADING;
   }
   Stopwatch watch;
-  auto dependencies = LoadDependencies(name, version);
-  auto model = dependencies.ok() ? LoadDetached(name, version)
+  // The manifest is read once: it names the dependencies and then loads the model.
+  absl::StatusOr<v1::Manifest> manifest = repository_->ReadManifest(name, version);  // checks the name
+  absl::StatusOr<std::vector<v1::ModelReference>> dependencies =
+      manifest.ok() ? LoadDependencies(name, *manifest) : manifest.status();
+  auto model = dependencies.ok() ? LoadFromManifest(name, *std::move(manifest))
                                  : absl::StatusOr<std::shared_ptr<const Model>>(dependencies.status());
   std::shared_ptr<VersionScheduler> scheduler;
   if (model.ok() && observer_ != nullptr) {

@@ -90,7 +90,10 @@ class ModelManager {
   absl::Status LoadVersion(std::string_view name, int64_t version);
   // Loads the versions a version of a family with dependencies (ENSEMBLE) serves through, and
   // returns them; none for other families. Called with `name`'s lock held; takes theirs.
-  absl::StatusOr<std::vector<v1::ModelReference>> LoadDependencies(std::string_view name, int64_t version);
+  absl::StatusOr<std::vector<v1::ModelReference>> LoadDependencies(std::string_view name,
+                                                                   const v1::Manifest& manifest);
+  // LoadDetached once the manifest is read; an ensemble's members must be loaded already.
+  absl::StatusOr<std::shared_ptr<const Model>> LoadFromManifest(std::string_view name, v1::Manifest manifest) const;
   void UnloadVersion(std::string_view name, int64_t version);
   // FAILED_PRECONDITION naming an ensemble version that uses (name, version): one loaded, or, with
   // `on_disk`, any published one.

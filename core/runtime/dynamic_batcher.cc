@@ -45,22 +45,28 @@ size_t DynamicBatcher::queued_inputs() const {
 
 absl::Status DynamicBatcher::Score(std::span<const ModelInput> inputs, v1::Priority priority,
                                    std::function<bool()> is_cancelled, ScoreMatrix* out) {
+  std::promise<void> done;
+  absl::Status status;
+  RETURN_IF_ERROR(Submit(inputs, priority, std::move(is_cancelled),
+                         [&](const absl::Status& s, ScoreMatrix& scores) {
+                           status = s;
+                           if (s.ok()) *out = std::move(scores);
+                           done.set_value();
+                         }));
+  done.get_future().wait();
+  return status;
+}
+
+absl::Status DynamicBatcher::Submit(std::span<const ModelInput> inputs, v1::Priority priority, ScoredFn done) {
+  return Submit(inputs, priority, {}, std::move(done));
+}
+
+absl::Status DynamicBatcher::Submit(std::span<const ModelInput> inputs, v1::Priority priority,
+                                    std::function<bool()> is_cancelled, ScoredFn done) {
   auto request = std::make_shared<InferenceRequest>();
   request->inputs.assign(inputs.begin(), inputs.end());
   request->priority = priority;
   if (is_cancelled) request->is_cancelled = std::move(is_cancelled);
-  std::promise<void> done;
-  request->on_done = [&done](InferenceRequest&) { done.set_value(); };
-  RETURN_IF_ERROR(Enqueue(request));
-  done.get_future().wait();
-  if (request->status.ok()) *out = std::move(request->results);
-  return request->status;
-}
-
-absl::Status DynamicBatcher::Submit(std::span<const ModelInput> inputs, v1::Priority priority, ScoredFn done) {
-  auto request = std::make_shared<InferenceRequest>();
-  request->inputs.assign(inputs.begin(), inputs.end());
-  request->priority = priority;
   request->on_done = [done = std::move(done)](InferenceRequest& r) { done(r.status, r.results); };
   return Enqueue(std::move(request));
 }

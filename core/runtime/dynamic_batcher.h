@@ -38,6 +38,9 @@ class DynamicBatcher final : public VersionScheduler {
   absl::Status Score(std::span<const ModelInput> inputs, v1::Priority priority, std::function<bool()> is_cancelled,
                      ScoreMatrix* out) override;
   absl::Status Submit(std::span<const ModelInput> inputs, v1::Priority priority, ScoredFn done) override;
+  // Submit, stopping early (CANCELLED) once `is_cancelled` says so; Score is this plus a wait.
+  absl::Status Submit(std::span<const ModelInput> inputs, v1::Priority priority, std::function<bool()> is_cancelled,
+                      ScoredFn done);
 
   const Model& model() const { return *model_; }
   const BatchingPolicy& policy() const { return policy_; }
