@@ -45,6 +45,15 @@ if(NOT TEXTCLF_FUZZ)
   find_package(Torch QUIET)
   textclf_require(Torch_FOUND "libtorch-dev (or a libtorch named by CMAKE_PREFIX_PATH)" "libtorch (TorchConfig.cmake)")
   separate_arguments(TORCH_CXX_FLAGS_LIST UNIX_COMMAND "${TORCH_CXX_FLAGS}")
+  # The Fortran BLAS (sgemm_) that core/torch's fused attention calls directly. Linking the
+  # generic libblas.so keeps the SONAME libblas.so.3, which Debian's alternatives point at the
+  # fastest BLAS installed (OpenBLAS: libopenblas0-openmp), the same one libtorch calls.
+  set(BLA_VENDOR Generic)
+  # OpenMP, which libtorch's at::parallel_for needs in the code that calls it (core/torch).
+  find_package(OpenMP QUIET)
+  textclf_require(OpenMP_CXX_FOUND g++ "OpenMP (GCC's -fopenmp and libgomp)")
+  find_package(BLAS QUIET)
+  textclf_require(BLAS_FOUND libblas-dev "a BLAS library (libblas.so)")
 endif()
 
 find_package(PkgConfig QUIET)

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "core/torch/dropout.h"
+#include "core/torch/fused_attention.h"
 
 namespace textclf::encoder {
 namespace {
@@ -28,7 +29,6 @@ torch::Tensor Gelu(const torch::Tensor& x, bool tanh_approximation) {
 
 BertLayerImpl::BertLayerImpl(const BertConfig& c)
     : heads_(c.num_attention_heads),
-      head_size_(c.head_size()),
       tanh_gelu_(c.tanh_gelu()),
       attention_dropout_(c.attention_probs_dropout_prob),
       hidden_dropout_(c.hidden_dropout_prob) {
@@ -48,21 +48,17 @@ BertLayerImpl::BertLayerImpl(const BertConfig& c)
 
 torch::Tensor BertLayerImpl::forward(const torch::Tensor& x, const torch::Tensor& additive_mask,
                                      torch::Tensor* attention) {
-  const int64_t batch = x.size(0);
-  const int64_t tokens = x.size(1);
-  auto split_heads = [&](const torch::Tensor& t) {
-    return t.view({batch, tokens, heads_, head_size_}).transpose(1, 2);  // [b, heads, t, d]
-  };
-  const torch::Tensor q = split_heads(query_(x));
-  const torch::Tensor k = split_heads(key_(x));
-  const torch::Tensor v = split_heads(value_(x));
-  torch::Tensor scores = torch::matmul(q, k.transpose(-1, -2)) / std::sqrt(static_cast<double>(head_size_));
-  torch::Tensor probs = torch::softmax(scores + additive_mask, -1);
-  if (attention != nullptr) *attention = probs;
-  probs = torch_support::Dropout(probs, attention_dropout_, is_training());
-  torch::Tensor context = torch::matmul(probs, v).transpose(1, 2).reshape({batch, tokens, heads_ * head_size_});
+  // q, k and v come from one product with the three weights side by side: one [tokens, 3 hidden]
+  // GEMM runs faster than three [tokens, hidden] ones, and they stay three modules so that
+  // checkpoints keep Hugging Face's names.
+  const torch::Tensor qkv = torch::nn::functional::linear(
+      x, torch::cat({query_->weight, key_->weight, value_->weight}), torch::cat({query_->bias, key_->bias, value_->bias}));
+  const std::vector<torch::Tensor> parts = qkv.chunk(3, -1);
+  torch_support::AttentionResult a = torch_support::MultiHeadAttention(
+      parts[0], parts[1], parts[2], additive_mask, heads_, attention_dropout_, is_training(), attention != nullptr);
+  if (attention != nullptr) *attention = a.probabilities;
   torch::Tensor h =
-      attention_norm_(torch_support::Dropout(attention_dense_(context), hidden_dropout_, is_training()) + x);
+      attention_norm_(torch_support::Dropout(attention_dense_(a.context), hidden_dropout_, is_training()) + x);
   torch::Tensor ff = output_dense_(Gelu(intermediate_(h), tanh_gelu_));
   return output_norm_(torch_support::Dropout(ff, hidden_dropout_, is_training()) + h);
 }
@@ -93,8 +89,7 @@ BertOutputs BertModelImpl::forward(const torch::Tensor& ids, const torch::Tensor
   const torch::Tensor type_row = token_type_embeddings_->weight.narrow(0, 0, 1);
   torch::Tensor x = word_embeddings_(ids) + (position_rows + type_row).unsqueeze(0);
   x = torch_support::Dropout(embedding_norm_(x), embedding_dropout_, is_training());
-  const torch::Tensor additive_mask =
-      ((1 - mask.to(x.scalar_type())) * kMaskedScore).view({ids.size(0), 1, 1, tokens});
+  const torch::Tensor additive_mask = (1 - mask.to(x.scalar_type())) * kMaskedScore;
   BertOutputs out;
   out.hidden_states.push_back(x);
   const int layers = up_to_layer > 0 ? std::min(up_to_layer, config_.num_hidden_layers) : config_.num_hidden_layers;

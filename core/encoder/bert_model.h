@@ -21,12 +21,11 @@ struct BertOutputs {
 class BertLayerImpl : public torch::nn::Module {
  public:
   explicit BertLayerImpl(const BertConfig& config);
-  // `additive_mask` [batch, 1, 1, tokens]: 0 for real keys, a large negative for padding.
+  // `additive_mask` [batch, tokens]: 0 for real keys, a large negative for padding.
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& additive_mask, torch::Tensor* attention);
 
  private:
   int heads_;
-  int head_size_;
   bool tanh_gelu_;
   torch::nn::Linear query_{nullptr}, key_{nullptr}, value_{nullptr}, attention_dense_{nullptr};
   torch::nn::LayerNorm attention_norm_{nullptr};

@@ -21,4 +21,11 @@ at::Tensor Dropout(const at::Tensor& x, double p, bool training);
 // The mask Dropout multiplies by, for a given seed (exposed for tests).
 at::Tensor DropoutMask(at::IntArrayRef sizes, double p, uint64_t seed);
 
+// For kernels that apply dropout themselves (core/torch/fused_attention.cc): keep[i] is 1 where
+// DropoutMask(sizes, p, seed) holds 1 / (1 - p) at flat index first + i, 0 where it holds 0.
+void DropoutKeeps(double p, uint64_t seed, int64_t first, int64_t count, uint8_t* keep);
+
+// A seed from libtorch's default generator, as Dropout draws one per call.
+uint64_t DrawDropoutSeed();
+
 }  // namespace textclf::torch_support

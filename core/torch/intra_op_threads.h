@@ -17,7 +17,15 @@
 // 89 on one (160 on two alone). A server that trains while it serves heavily pays this too.
 #pragma once
 
+#include <cstdint>
+
 namespace textclf::torch_support {
+
+// How many threads at::parallel_for spreads `tasks` tasks over when called from core/torch's code.
+// at::parallel_for is a header template: it runs in parallel only in code compiled with OpenMP,
+// as libtorch is, and without -fopenmp it silently runs everything on the calling thread. Tests
+// check through this that core/torch's kernels (dropout, fused attention) are compiled so.
+int ParallelForWidth(int64_t tasks);
 
 class ScopedIntraOpThreads {
  public:

@@ -26,5 +26,13 @@ TEST(ScopedIntraOpThreads, WidensTheScopeAndRestoresTheCountAfterIt) {
   EXPECT_EQ(seen, 1);
 }
 
+TEST(ParallelForWidth, CoreTorchKernelsRunOnEveryIntraOpThread) {
+  const ScopedIntraOpThreads threads(2);
+  EXPECT_EQ(ParallelForWidth(8), 2);  // 1 when core/torch is compiled without OpenMP
+  EXPECT_EQ(ParallelForWidth(1), 1);
+  const ScopedIntraOpThreads one(1);
+  EXPECT_EQ(ParallelForWidth(8), 1);
+}
+
 }  // namespace
 }  // namespace textclf::torch_support
