@@ -10,6 +10,7 @@
 #include "absl/strings/str_format.h"
 #include "core/common/status_macros.h"
 #include "core/common/stopwatch.h"
+#include "core/common/training_heap.h"
 
 namespace textclf::cnn {
 namespace {
@@ -208,6 +209,7 @@ absl::StatusOr<LoopResult> RunTraining(const Architecture& arch, TensorMap param
     result.best = std::move(params);
     return result;
   }
+  const ScopedTrainingHeap heap;
   TrainingLoop loop(arch, train, validation, t, device, ctx);
   CreateOptimizer(loop, std::move(params));
   PlanBatches(loop);

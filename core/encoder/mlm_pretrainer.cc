@@ -11,6 +11,7 @@
 #include "core/common/status_macros.h"
 #include "core/common/stopwatch.h"
 #include "core/common/thread_pool.h"
+#include "core/common/training_heap.h"
 #include "core/encoder/encoder_config.h"
 #include "core/encoder/encoder_impl.h"
 #include "core/encoder/wordpiece_vocabulary.h"
@@ -292,6 +293,7 @@ absl::StatusOr<PretrainResult> PretrainMlm(Encoder& encoder, std::span<const std
   MlmTraining m(impl, c, ctx);
   RETURN_IF_ERROR(Tokenize(m, texts));
   const torch_support::ScopedIntraOpThreads threads(ctx.pool != nullptr ? ctx.pool->size() : 1);
+  const ScopedTrainingHeap heap;
   RETURN_IF_ERROR(ctx.cancel->Check());
   PlanSteps(m);
   CreateOptimizer(m);

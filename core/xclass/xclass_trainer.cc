@@ -11,6 +11,7 @@
 #include "core/common/status_macros.h"
 #include "core/common/stopwatch.h"
 #include "core/common/thread_pool.h"
+#include "core/common/training_heap.h"
 #include "core/encoder/mlm_pretrainer.h"
 #include "core/xclass/final_classifier.h"
 #include "core/torch/intra_op_threads.h"
@@ -216,6 +217,7 @@ absl::Status TrainFinalStage(XClassTraining& t) {
                           texts.size(), " pseudo-labelled documents"));
   // The final classifier trains on one thread of calls; its kernels get the training pool's cores.
   const torch_support::ScopedIntraOpThreads threads(t.ctx.pool != nullptr ? t.ctx.pool->size() : 1);
+  const ScopedTrainingHeap heap;
   ASSIGN_OR_RETURN(t.final_result,
                    TrainFinalClassifier(*t.text_encoder, texts, labels, t.classes, t.config, t.ctx.cancel,
                                         [&](double f, std::string_view m) { t.progress("final", kFinalSpan.at(f), m); }));
