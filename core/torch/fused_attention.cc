@@ -110,7 +110,7 @@ struct FusedAttentionFunction : public torch::autograd::Function<FusedAttentionF
     const Shape s(q, ctx->saved_data["heads"].toInt());
     const float keep_scale = static_cast<float>(ctx->saved_data["keep_scale"].toDouble());
     const bool drop = keeps.defined();
-    if (!grads[0].defined()) return {at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor()};
+    if (!grads[0].defined()) return variable_list(8);  // no gradient for any of forward's 8 inputs
     const at::Tensor grad_context = grads[0].contiguous();
     at::Tensor dq = at::empty({s.batch, s.tokens, s.heads * s.head_size}, q.options());
     at::Tensor dk = at::empty_like(dq), dv = at::empty_like(dq);
