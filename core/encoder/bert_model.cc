@@ -110,9 +110,10 @@ MlmHeadImpl::MlmHeadImpl(const BertConfig& c) : tanh_gelu_(c.tanh_gelu()) {
   bias_ = predictions->register_parameter("bias", torch::zeros({c.vocab_size}));
 }
 
+torch::Tensor MlmHeadImpl::transform(const torch::Tensor& hidden) { return norm_(Gelu(dense_(hidden), tanh_gelu_)); }
+
 torch::Tensor MlmHeadImpl::forward(const torch::Tensor& hidden, const torch::Tensor& word_embeddings) {
-  torch::Tensor h = norm_(Gelu(dense_(hidden), tanh_gelu_));
-  return torch::nn::functional::linear(h, word_embeddings, bias_);
+  return torch::nn::functional::linear(transform(hidden), word_embeddings, bias_);
 }
 
 void InitializeBertWeights(torch::nn::Module& module, int pad_token_id) {

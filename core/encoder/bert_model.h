@@ -62,6 +62,10 @@ class MlmHeadImpl : public torch::nn::Module {
   explicit MlmHeadImpl(const BertConfig& config);
   // hidden [n, hidden] -> logits [n, vocab].
   torch::Tensor forward(const torch::Tensor& hidden, const torch::Tensor& word_embeddings);
+  // The transform alone: hidden [n, hidden] -> [n, hidden], whose product with the word
+  // embeddings plus bias() are the logits. Pretraining fuses that product with its loss.
+  torch::Tensor transform(const torch::Tensor& hidden);
+  const torch::Tensor& bias() const { return bias_; }
 
  private:
   bool tanh_gelu_;

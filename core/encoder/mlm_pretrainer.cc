@@ -16,6 +16,7 @@
 #include "core/encoder/encoder_impl.h"
 #include "core/encoder/wordpiece_vocabulary.h"
 #include "core/torch/intra_op_threads.h"
+#include "core/torch/linear_cross_entropy.h"
 
 namespace textclf::encoder {
 namespace {
@@ -199,14 +200,15 @@ struct HeadLoss {
   int64_t correct = 0;  // how many of them the head predicts, when asked
 };
 
+// The decoder (tied word embeddings and a bias) and the loss are one fused step on the CPU
+// (core/torch/linear_cross_entropy.h), which also gives the predictions.
 HeadLoss MaskedLmLoss(Encoder::Impl& impl, const torch::Tensor& chosen, const torch::Tensor& labels,
                       bool count_correct) {
-  const torch::Tensor logits = impl.mlm_head->forward(chosen, impl.model->word_embeddings());
-  HeadLoss out{torch::nn::functional::cross_entropy(logits, labels)};
-  if (count_correct) {
-    torch::NoGradGuard no_grad;
-    out.correct = logits.argmax(1).eq(labels).sum().item<int64_t>();
-  }
+  const torch::Tensor transformed = impl.mlm_head->transform(chosen);
+  const torch_support::LinearCrossEntropyResult head =
+      torch_support::LinearCrossEntropy(transformed, impl.model->word_embeddings(), impl.mlm_head->bias(), labels);
+  HeadLoss out{head.loss};
+  if (count_correct) out.correct = head.predicted.eq(labels.to(head.predicted.device())).sum().item<int64_t>();
   return out;
 }
 
