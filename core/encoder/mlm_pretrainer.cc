@@ -15,6 +15,7 @@
 #include "core/encoder/encoder_config.h"
 #include "core/encoder/encoder_impl.h"
 #include "core/encoder/wordpiece_vocabulary.h"
+#include "core/torch/fused_adamw.h"
 #include "core/torch/intra_op_threads.h"
 #include "core/torch/linear_cross_entropy.h"
 
@@ -140,8 +141,8 @@ struct MlmTraining {
   std::vector<std::vector<int32_t>> sequences;
   int64_t planned_steps = 0;
   int64_t total_steps = 0;  // the plan, shortened by a time budget
-  std::vector<torch::Tensor> parameters;  // of the model and the head, for gradient clipping
-  std::unique_ptr<torch::optim::AdamW> optimizer;
+  std::vector<torch::Tensor> parameters;  // of the model and the head
+  std::unique_ptr<torch_support::FusedAdamW> optimizer;
   std::mt19937_64 rng;
   PretrainResult result;
   std::vector<double> losses, accuracies;  // per step
@@ -170,29 +171,27 @@ void PlanSteps(MlmTraining& m) {
 // Weight decay applies to weights, not to biases and LayerNorm parameters.
 void CreateOptimizer(MlmTraining& m) {
   const v1::EncoderConfig& c = m.c;
-  std::vector<torch::Tensor> decay, no_decay;
+  torch_support::AdamWGroup decay, no_decay;
+  decay.weight_decay = c.weight_decay();
   for (torch::nn::Module* module : {static_cast<torch::nn::Module*>(m.impl.model.get()),
                                     static_cast<torch::nn::Module*>(m.impl.mlm_head.get())}) {
     for (auto& p : module->named_parameters(true)) {
-      (NoDecay(p.key()) ? no_decay : decay).push_back(p.value());
+      (NoDecay(p.key()) ? no_decay : decay).parameters.push_back(p.value());
       m.parameters.push_back(p.value());
     }
   }
-  std::vector<torch::optim::OptimizerParamGroup> groups;
-  groups.emplace_back(decay, std::make_unique<torch::optim::AdamWOptions>(
-                                 torch::optim::AdamWOptions(c.learning_rate()).weight_decay(c.weight_decay()).eps(1e-6)));
-  groups.emplace_back(no_decay, std::make_unique<torch::optim::AdamWOptions>(
-                                    torch::optim::AdamWOptions(c.learning_rate()).weight_decay(0.0).eps(1e-6)));
-  m.optimizer = std::make_unique<torch::optim::AdamW>(std::move(groups));
+  m.optimizer = std::make_unique<torch_support::FusedAdamW>(
+      std::vector<torch_support::AdamWGroup>{std::move(decay), std::move(no_decay)},
+      torch_support::AdamWSettings{.learning_rate = c.learning_rate(), .eps = 1e-6});
 }
 
 void SetLearningRate(MlmTraining& m) {
   const v1::EncoderConfig& c = m.c;
   const int64_t step = m.step, total_steps = m.total_steps;
   const int64_t warmup = std::max<int64_t>(1, static_cast<int64_t>(c.warmup_fraction() * total_steps));
-  const double lr = c.learning_rate() * (step < warmup ? (step + 1.0) / warmup
-                                                       : std::max(0.0, (total_steps - step) / double(total_steps - warmup + 1)));
-  for (auto& group : m.optimizer->param_groups()) static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
+  m.optimizer->set_learning_rate(c.learning_rate() * (step < warmup ? (step + 1.0) / warmup
+                                                                    : std::max(0.0, (total_steps - step) /
+                                                                                        double(total_steps - warmup + 1))));
 }
 
 struct HeadLoss {
@@ -232,8 +231,7 @@ absl::Status TrainStep(MlmTraining& m, const std::vector<size_t>& indices) {
   // a fill and an add: the tied word embeddings alone are 30522 x 128 floats.
   for (torch::Tensor& p : m.parameters) p.mutable_grad().reset();
   loss.backward();
-  torch::nn::utils::clip_grad_norm_(m.parameters, 1.0);
-  m.optimizer->step();
+  m.optimizer->Step(/*max_grad_norm=*/1.0);
 
   const double loss_value = loss.item<double>();
   if (!std::isfinite(loss_value)) {
