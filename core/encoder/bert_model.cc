@@ -4,6 +4,7 @@
 
 #include "core/torch/dropout.h"
 #include "core/torch/fused_attention.h"
+#include "core/torch/training_linear.h"
 
 namespace textclf::encoder {
 namespace {
@@ -19,6 +20,16 @@ std::shared_ptr<torch::nn::Module> Group(torch::nn::Module& parent, const std::s
 
 torch::nn::LayerNorm MakeNorm(const BertConfig& c) {
   return torch::nn::LayerNorm(torch::nn::LayerNormOptions({c.hidden_size}).eps(c.layer_norm_eps));
+}
+
+// The layers' products go through TrainingLinear, whose backward splits the weight gradient
+// over the tokens (see core/torch/training_linear.h); outside training it is libtorch's linear.
+torch::Tensor Linear(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias) {
+  return torch_support::TrainingLinear(x, weight, bias);
+}
+
+torch::Tensor Linear(const torch::Tensor& x, const torch::nn::Linear& layer) {
+  return torch_support::TrainingLinear(x, layer->weight, layer->bias);
 }
 
 }  // namespace
@@ -51,15 +62,15 @@ torch::Tensor BertLayerImpl::forward(const torch::Tensor& x, const torch::Tensor
   // q, k and v come from one product with the three weights side by side: one [tokens, 3 hidden]
   // GEMM runs faster than three [tokens, hidden] ones, and they stay three modules so that
   // checkpoints keep Hugging Face's names.
-  const torch::Tensor qkv = torch::nn::functional::linear(
-      x, torch::cat({query_->weight, key_->weight, value_->weight}), torch::cat({query_->bias, key_->bias, value_->bias}));
+  const torch::Tensor qkv = Linear(x, torch::cat({query_->weight, key_->weight, value_->weight}),
+                                   torch::cat({query_->bias, key_->bias, value_->bias}));
   const std::vector<torch::Tensor> parts = qkv.chunk(3, -1);
   torch_support::AttentionResult a = torch_support::MultiHeadAttention(
       parts[0], parts[1], parts[2], additive_mask, heads_, attention_dropout_, is_training(), attention != nullptr);
   if (attention != nullptr) *attention = a.probabilities;
-  torch::Tensor h =
-      attention_norm_(torch_support::Dropout(attention_dense_(a.context), hidden_dropout_, is_training()) + x);
-  torch::Tensor ff = output_dense_(Gelu(intermediate_(h), tanh_gelu_));
+  torch::Tensor h = attention_norm_(
+      torch_support::Dropout(Linear(a.context, attention_dense_), hidden_dropout_, is_training()) + x);
+  torch::Tensor ff = Linear(Gelu(Linear(h, intermediate_), tanh_gelu_), output_dense_);
   return output_norm_(torch_support::Dropout(ff, hidden_dropout_, is_training()) + h);
 }
 
