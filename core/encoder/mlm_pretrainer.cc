@@ -141,7 +141,6 @@ struct MlmTraining {
   std::vector<std::vector<int32_t>> sequences;
   int64_t planned_steps = 0;
   int64_t total_steps = 0;  // the plan, shortened by a time budget
-  std::vector<torch::Tensor> parameters;  // of the model and the head
   std::unique_ptr<torch_support::FusedAdamW> optimizer;
   std::mt19937_64 rng;
   PretrainResult result;
@@ -177,7 +176,6 @@ void CreateOptimizer(MlmTraining& m) {
                                     static_cast<torch::nn::Module*>(m.impl.mlm_head.get())}) {
     for (auto& p : module->named_parameters(true)) {
       (NoDecay(p.key()) ? no_decay : decay).parameters.push_back(p.value());
-      m.parameters.push_back(p.value());
     }
   }
   m.optimizer = std::make_unique<torch_support::FusedAdamW>(
@@ -229,7 +227,7 @@ absl::Status TrainStep(MlmTraining& m, const std::vector<size_t>& indices) {
   const torch::Tensor& loss = head.loss;
   // Dropping the gradients (rather than zeroing them) lets backward write each one in place of
   // a fill and an add: the tied word embeddings alone are 30522 x 128 floats.
-  for (torch::Tensor& p : m.parameters) p.mutable_grad().reset();
+  m.optimizer->ClearGradients();
   loss.backward();
   m.optimizer->Step(/*max_grad_norm=*/1.0);
 

@@ -84,6 +84,10 @@ FusedAdamW::FusedAdamW(std::vector<AdamWGroup> groups, const AdamWSettings& sett
   }
 }
 
+void FusedAdamW::ClearGradients() {
+  for (ParameterState& s : states_) s.parameter.mutable_grad().reset();
+}
+
 double FusedAdamW::Step(double max_grad_norm) {
   const at::NoGradGuard no_grad;
   double squared = 0;

@@ -34,6 +34,10 @@ class FusedAdamW {
   void set_learning_rate(double learning_rate) { settings_.learning_rate = learning_rate; }
   double learning_rate() const { return settings_.learning_rate; }
 
+  // Drops the parameters' gradients, so that the next backward writes each one instead of
+  // adding it to a zero-filled tensor (a pass over every parameter saved).
+  void ClearGradients();
+
   // One step. When max_grad_norm > 0, the gradients are scaled as clip_grad_norm_ would (by
   // max_grad_norm / (norm + 1e-6) when that is below 1), without writing them back. Parameters
   // without a gradient are left alone, and their step count too. Returns the gradients' global

@@ -11,6 +11,7 @@
 #include "core/common/status_macros.h"
 #include "core/encoder/encoder_impl.h"
 #include "core/encoder/safetensors.h"
+#include "core/torch/fused_adamw.h"
 
 namespace textclf::xclass {
 namespace {
@@ -45,8 +46,7 @@ struct FineTuning {
   const size_t batch_size;
   std::vector<std::vector<int32_t>> sequences;
   torch::nn::Linear head{nullptr};
-  std::vector<torch::Tensor> parameters;  // of the encoder and the head, for gradient clipping
-  std::unique_ptr<torch::optim::AdamW> optimizer;
+  std::unique_ptr<torch_support::FusedAdamW> optimizer;  // of the encoder and the head
   int64_t total = 0;  // steps
   int64_t warmup = 0;
   std::mt19937_64 rng;
@@ -75,21 +75,16 @@ void CreateHead(FineTuning& ft, int classes) {
 
 void CreateOptimizer(FineTuning& ft) {
   const v1::XClassConfig& c = ft.c;
-  std::vector<torch::Tensor> decay, no_decay;
+  torch_support::AdamWGroup decay, no_decay;
+  decay.weight_decay = c.weight_decay();
   for (auto& p : ft.impl.model->named_parameters(true)) {
-    (NoDecay(p.key()) ? no_decay : decay).push_back(p.value());
-    ft.parameters.push_back(p.value());
+    (NoDecay(p.key()) ? no_decay : decay).parameters.push_back(p.value());
   }
-  decay.push_back(ft.head->weight);
-  no_decay.push_back(ft.head->bias);
-  ft.parameters.push_back(ft.head->weight);
-  ft.parameters.push_back(ft.head->bias);
-  std::vector<torch::optim::OptimizerParamGroup> groups;
-  groups.emplace_back(decay, std::make_unique<torch::optim::AdamWOptions>(
-                                 torch::optim::AdamWOptions(c.learning_rate()).weight_decay(c.weight_decay())));
-  groups.emplace_back(no_decay, std::make_unique<torch::optim::AdamWOptions>(
-                                    torch::optim::AdamWOptions(c.learning_rate()).weight_decay(0.0)));
-  ft.optimizer = std::make_unique<torch::optim::AdamW>(std::move(groups));
+  decay.parameters.push_back(ft.head->weight);
+  no_decay.parameters.push_back(ft.head->bias);
+  ft.optimizer = std::make_unique<torch_support::FusedAdamW>(
+      std::vector<torch_support::AdamWGroup>{std::move(decay), std::move(no_decay)},
+      torch_support::AdamWSettings{.learning_rate = c.learning_rate()});
 }
 
 void PlanSchedule(FineTuning& ft) {
@@ -128,7 +123,7 @@ void TrainBatch(FineTuning& ft, const std::vector<size_t>& order, size_t start, 
   const int64_t step = ft.step, total = ft.total, warmup = ft.warmup;
   const double lr = c.learning_rate() * (step < warmup ? (step + 1.0) / warmup
                                                        : std::max(0.0, (total - step) / double(total - warmup + 1)));
-  for (auto& group : ft.optimizer->param_groups()) static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
+  ft.optimizer->set_learning_rate(lr);
   std::vector<const std::vector<int32_t>*> batch;
   std::vector<int64_t> targets;
   for (size_t i = start; i < std::min(order.size(), start + ft.batch_size); ++i) {
@@ -140,10 +135,9 @@ void TrainBatch(FineTuning& ft, const std::vector<size_t>& order, size_t start, 
   encoder::BertOutputs out = impl.model->forward(padded.ids.to(impl.device), mask);
   const torch::Tensor logits = ft.head(encoder::MeanPoolPieces(out.hidden_states.back(), mask));
   torch::Tensor loss = torch::nn::functional::cross_entropy(logits, torch::tensor(targets, torch::kInt64).to(impl.device));
-  ft.optimizer->zero_grad();
+  ft.optimizer->ClearGradients();
   loss.backward();
-  torch::nn::utils::clip_grad_norm_(ft.parameters, 1.0);
-  ft.optimizer->step();
+  ft.optimizer->Step(/*max_grad_norm=*/1.0);
   ft.epoch_loss += loss.item<double>() * static_cast<double>(batch.size());
   ++ft.step;
   if (ft.step % 10 == 0) {

@@ -96,6 +96,17 @@ TEST(FusedAdamW, ReportsANonFiniteGradientNorm) {
   EXPECT_TRUE(std::isnan(ours.Step(1.0)));
 }
 
+TEST(FusedAdamW, ClearGradientsDropsEveryParametersGradient) {
+  Parameters p;
+  FusedAdamW ours(p.OurGroups(), {});
+  p.SetGradients(0, 1.0);
+  ours.ClearGradients();
+  for (const torch::Tensor& parameter : p.ours) EXPECT_FALSE(parameter.grad().defined());
+  const torch::Tensor before = p.ours[0].clone();
+  EXPECT_EQ(ours.Step(1.0), 0.0);  // nothing to step on
+  EXPECT_TRUE(torch::equal(p.ours[0], before));
+}
+
 TEST(FusedAdamW, RefusesBadSettings) {
   Parameters p;
   EXPECT_THROW(FusedAdamW(p.OurGroups(), {.beta1 = 1.0}), c10::Error);
