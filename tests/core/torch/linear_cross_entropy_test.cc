@@ -48,7 +48,11 @@ void ExpectSame(const Gradients& fused, const Gradients& reference) {
                             std::tuple{fused.weight, reference.weight, "weight"},
                             std::tuple{fused.bias, reference.bias, "bias"}}) {
     ASSERT_TRUE(f.defined()) << name;
-    EXPECT_TRUE(torch::allclose(f, r, 1e-4, 1e-6)) << name << ": " << (f - r).abs().max().item<float>();
+    // A gradient element sums a term per class (30522 of them) that nearly cancel: its rounding
+    // error scales with the largest gradient, not with the element itself.
+    const double scale = r.abs().max().item<double>();
+    EXPECT_TRUE(torch::allclose(f, r, 1e-4, 1e-4 * scale)) << name << ": " << (f - r).abs().max().item<float>()
+                                                             << " of " << scale;
   }
 }
 
