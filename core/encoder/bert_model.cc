@@ -4,6 +4,7 @@
 
 #include "core/torch/dropout.h"
 #include "core/torch/fused_attention.h"
+#include "core/torch/residual_layer_norm.h"
 #include "core/torch/training_linear.h"
 
 namespace textclf::encoder {
@@ -32,11 +33,11 @@ torch::Tensor Linear(const torch::Tensor& x, const torch::nn::Linear& layer) {
   return torch_support::TrainingLinear(x, layer->weight, layer->bias);
 }
 
-}  // namespace
-
 torch::Tensor Gelu(const torch::Tensor& x, bool tanh_approximation) {
   return torch::gelu(x, tanh_approximation ? "tanh" : "none");
 }
+
+}  // namespace
 
 BertLayerImpl::BertLayerImpl(const BertConfig& c)
     : heads_(c.num_attention_heads),
@@ -57,6 +58,12 @@ BertLayerImpl::BertLayerImpl(const BertConfig& c)
   output_norm_ = output->register_module("LayerNorm", MakeNorm(c));
 }
 
+torch::Tensor BertLayerImpl::DropoutAddNorm(const torch::Tensor& y, const torch::Tensor& residual,
+                                            const torch::nn::LayerNorm& norm) {
+  return torch_support::DropoutAddLayerNorm(y, residual, norm->weight, norm->bias, norm->options.eps(),
+                                            hidden_dropout_, is_training());
+}
+
 torch::Tensor BertLayerImpl::forward(const torch::Tensor& x, const torch::Tensor& additive_mask,
                                      torch::Tensor* attention) {
   // q, k and v come from one product with the three weights side by side: one [tokens, 3 hidden]
@@ -68,10 +75,9 @@ torch::Tensor BertLayerImpl::forward(const torch::Tensor& x, const torch::Tensor
   torch_support::AttentionResult a = torch_support::MultiHeadAttention(
       parts[0], parts[1], parts[2], additive_mask, heads_, attention_dropout_, is_training(), attention != nullptr);
   if (attention != nullptr) *attention = a.probabilities;
-  torch::Tensor h = attention_norm_(
-      torch_support::Dropout(Linear(a.context, attention_dense_), hidden_dropout_, is_training()) + x);
+  torch::Tensor h = DropoutAddNorm(Linear(a.context, attention_dense_), x, attention_norm_);
   torch::Tensor ff = Linear(Gelu(Linear(h, intermediate_), tanh_gelu_), output_dense_);
-  return output_norm_(torch_support::Dropout(ff, hidden_dropout_, is_training()) + h);
+  return DropoutAddNorm(ff, h, output_norm_);
 }
 
 BertModelImpl::BertModelImpl(const BertConfig& c) : config_(c), embedding_dropout_(c.hidden_dropout_prob) {

@@ -25,6 +25,9 @@ class BertLayerImpl : public torch::nn::Module {
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& additive_mask, torch::Tensor* attention);
 
  private:
+  // LayerNorm(dropout(y) + residual): fused while training (core/torch/residual_layer_norm.h).
+  torch::Tensor DropoutAddNorm(const torch::Tensor& y, const torch::Tensor& residual, const torch::nn::LayerNorm& norm);
+
   int heads_;
   bool tanh_gelu_;
   torch::nn::Linear query_{nullptr}, key_{nullptr}, value_{nullptr}, attention_dense_{nullptr};
@@ -74,8 +77,6 @@ class MlmHeadImpl : public torch::nn::Module {
   torch::Tensor bias_;
 };
 TORCH_MODULE(MlmHead);
-
-torch::Tensor Gelu(const torch::Tensor& x, bool tanh_approximation);
 
 // BERT's initialisation: normal(0, 0.02) weights, zero biases, LayerNorm 1/0, zero padding row.
 void InitializeBertWeights(torch::nn::Module& module, int pad_token_id);

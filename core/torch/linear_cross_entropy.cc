@@ -10,18 +10,7 @@
 #include <vector>
 
 #include "core/torch/vector_exp.h"
-
-// The row loops are built twice, for any x86-64 and for AVX2, and the loader picks one for the
-// CPU it runs on: the exponent runs twice as fast 8 wide. (Not "arch=haswell", which would add
-// FMA: GCC will not inline the exponent, built for any x86-64, into a clone for another arch.)
-#if defined(__x86_64__) && defined(__has_attribute)
-#if __has_attribute(target_clones)
-#define TEXTCLF_X86_CLONES __attribute__((target_clones("avx2", "default")))
-#endif
-#endif
-#ifndef TEXTCLF_X86_CLONES
-#define TEXTCLF_X86_CLONES
-#endif
+#include "core/torch/x86_clones.h"
 
 namespace textclf::torch_support {
 namespace {
