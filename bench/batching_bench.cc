@@ -13,15 +13,16 @@
 #include <nlohmann/json.hpp>
 
 #include "bench/bench_datasets.h"
+#include "bench/datasets/data_dir.h"
 #include "client/loadgen/channel_pool.h"
 #include "client/loadgen/load_runner.h"
 #include "client/loadgen/options.h"
 #include "client/loadgen/report.h"
 #include "client/loadgen/senders.h"
 #include "core/common/thread_pool.h"
-#include "bench/datasets/data_dir.h"
 #include "core/data/idx_examples.h"
 #include "core/model/family_names.h"
+#include "core/torch/openblas_kernel.h"
 #include "server/server.h"
 #include "textclf/v1/service.grpc.pb.h"
 
@@ -187,6 +188,7 @@ absl::StatusOr<std::unique_ptr<server::Server>> StartServer(const std::filesyste
 }  // namespace textclf::bench
 
 int main(int argc, char** argv) {
+  textclf::torch_support::UseFastestOpenBlasKernel(argv);  // before any thread starts
   using namespace textclf;
   bench::Options o;
   CLI::App app{"batching_bench: throughput and latency with dynamic batching on and off"};

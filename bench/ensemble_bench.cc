@@ -23,6 +23,7 @@
 #include "core/model/family_names.h"
 #include "core/registry/model_manager.h"
 #include "core/runtime/inference_runtime.h"
+#include "core/torch/openblas_kernel.h"
 
 namespace textclf::bench {
 namespace {
@@ -160,6 +161,7 @@ int RunOne(const Options& o, const std::string& name) {
 }  // namespace textclf::bench
 
 int main(int argc, char** argv) {
+  textclf::torch_support::UseFastestOpenBlasKernel(argv);  // before any thread starts
   textclf::bench::Options o;
   CLI::App app{"ensemble_bench: Zest + LINEAR served as one ENSEMBLE model, per combination rule"};
   app.add_option("--data", o.data_dir, "data folder (default $TEXTCLF_DATA or ../shared/data)");

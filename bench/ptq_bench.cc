@@ -16,11 +16,12 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
-#include "core/common/proto_json.h"
-#include "core/common/stopwatch.h"
 #include "bench/datasets/data_dir.h"
 #include "bench/datasets/datasets.h"
+#include "core/common/proto_json.h"
+#include "core/common/stopwatch.h"
 #include "core/data/idx_examples.h"
+#include "core/torch/openblas_kernel.h"
 #include "server/server.h"
 #include "textclf/v1/service.grpc.pb.h"
 
@@ -387,6 +388,7 @@ int RunModel(const std::string& which, const Options& o) {
 }  // namespace textclf::bench
 
 int main(int argc, char** argv) {
+  textclf::torch_support::UseFastestOpenBlasKernel(argv);  // before any thread starts
   textclf::bench::Options o;
   CLI::App app{"ptq_bench: post-training quantization of CNNs trained here, with calibration figures"};
   app.add_option("--data", o.data_dir, "data folder (AG News)");

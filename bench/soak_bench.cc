@@ -19,8 +19,9 @@
 #include <nlohmann/json.hpp>
 
 #include "bench/bench_datasets.h"
-#include "bench/process_footprint.h"
 #include "bench/datasets/data_dir.h"
+#include "bench/process_footprint.h"
+#include "core/torch/openblas_kernel.h"
 #include "server/server.h"
 #include "textclf/v1/service.grpc.pb.h"
 
@@ -314,6 +315,7 @@ int Run(const Options& o) {
 }  // namespace textclf::bench
 
 int main(int argc, char** argv) {
+  textclf::torch_support::UseFastestOpenBlasKernel(argv);  // before any thread starts
   textclf::bench::Options o;
   CLI::App app{"soak_bench: mixed Classify/Train/Delete/Load/Evaluate and hostile calls for minutes"};
   app.add_option("--data", o.data_dir, "data folder (TEXTCLF_DATA)");

@@ -13,15 +13,16 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_join.h"
+#include "bench/datasets/data_dir.h"
+#include "bench/datasets/datasets.h"
 #include "core/common/files.h"
 #include "core/common/proto_json.h"
 #include "core/common/stopwatch.h"
 #include "core/common/thread_pool.h"
-#include "bench/datasets/data_dir.h"
-#include "bench/datasets/datasets.h"
 #include "core/encoder/encoder.h"
 #include "core/encoder/encoder_family.h"
 #include "core/families/families.h"
+#include "core/torch/openblas_kernel.h"
 #include "core/xclass/xclass_config.h"
 #include "core/xclass/xclass_family.h"
 #include "core/xclass/xclass_trainer.h"
@@ -452,6 +453,7 @@ int RunDataset(const std::string& name, const Options& o, ThreadPool* pool) {
 }  // namespace textclf::bench
 
 int main(int argc, char** argv) {
+  textclf::torch_support::UseFastestOpenBlasKernel(argv);  // before any thread starts
   using namespace textclf;
   bench::Options o;
   CLI::App app{"xclass_bench: X-Class with a locally pretrained encoder on AG News and DBpedia-14"};

@@ -10,6 +10,7 @@
 #include <CLI/CLI.hpp>
 
 #include "absl/strings/str_cat.h"
+#include "core/torch/openblas_kernel.h"
 #include "server/logging/log.h"
 #include "server/server.h"
 #include "server/server_config.h"
@@ -122,7 +123,8 @@ void LogServing(const textclf::server::Server& server, const CommandLine& c) {
                             {"tls", !resolved.tls().cert_file().empty()},
                             {"mutual_tls", !resolved.tls().client_ca_file().empty()},
                             {"auth", !resolved.auth_tokens_file().empty()},
-                            {"read_only", resolved.read_only()}});
+                            {"read_only", resolved.read_only()},
+                            {"openblas_core", textclf::torch_support::LoadedOpenBlasCore()}});
 }
 
 // Waits for SIGTERM or SIGINT, then lets the calls in flight finish (up to the drain timeout).
@@ -149,6 +151,7 @@ void WaitAndDrain(textclf::server::Server& server, const sigset_t& stop_signals,
 }  // namespace
 
 int main(int argc, char** argv) {
+  textclf::torch_support::UseFastestOpenBlasKernel(argv);
   CLI::App app{"textclf-server: trains, stores and serves text classifiers over gRPC"};
   CommandLine c;
   AddOptions(app, c);
