@@ -22,6 +22,9 @@ using torch::autograd::variable_list;
 // least this many rows too.
 constexpr int64_t kRowsPerTask = 64;
 
+// What a kept element is multiplied by: 1 / (1 - p), or 1 without dropout.
+float KeepScale(double p) { return p > 0 ? static_cast<float>(1.0 / (1.0 - p)) : 1.0f; }
+
 // xhat = normalise(y * keep * scale + residual) (keep == nullptr: no dropout), out = xhat gamma
 // + beta. Returns 1 / sqrt(variance + eps).
 TEXTCLF_X86_CLONES float ForwardRow(const float* y, const float* residual, const uint8_t* keep, float scale,
@@ -89,7 +92,7 @@ struct DropoutAddLayerNormFunction : public torch::autograd::Function<DropoutAdd
     at::Tensor out = at::empty({rows, width}, y_rows.options());
     at::Tensor rstd = at::empty({rows}, y_rows.options());
     const bool dropping = p > 0;
-    const float scale = dropping ? static_cast<float>(1.0 / (1.0 - p)) : 1.0f;
+    const float scale = KeepScale(p);
     const float* y_data = y_rows.data_ptr<float>();
     const float* residual_data = residual_rows.data_ptr<float>();
     const float* gamma_data = gamma_c.data_ptr<float>();
@@ -122,7 +125,7 @@ struct DropoutAddLayerNormFunction : public torch::autograd::Function<DropoutAdd
     const double p = ctx->saved_data["p"].toDouble();
     const bool dropping = p > 0;
     const uint8_t* keep_data = dropping ? saved[3].data_ptr<uint8_t>() : nullptr;
-    const float scale = dropping ? static_cast<float>(1.0 / (1.0 - p)) : 1.0f;
+    const float scale = KeepScale(p);
     const at::Tensor g = grads[0].reshape({rows, width}).contiguous();
     at::Tensor g_y = at::empty({rows, width}, g.options());
     at::Tensor g_residual = at::empty({rows, width}, g.options());
